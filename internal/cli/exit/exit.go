@@ -1,0 +1,90 @@
+// Package exit maps errors of floatlic's commands to the exit codes of
+// DESIGN.md — 0 ok, 1 refused or invalid, 2 usage or setup error — and prints
+// them as one clear line.
+package exit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes.
+const (
+	OK      = 0
+	Refused = 1 // the request was refused, or the input is invalid
+	Setup   = 2 // bad usage, or the command could not be set up
+)
+
+// Error carries an exit code with an error.
+type Error struct {
+	Code int
+	Err  error
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Refusedf returns an error that exits with code 1.
+func Refusedf(format string, args ...any) error {
+	return &Error{Code: Refused, Err: fmt.Errorf(format, args...)}
+}
+
+// Setupf returns an error that exits with code 2.
+func Setupf(format string, args ...any) error {
+	return &Error{Code: Setup, Err: fmt.Errorf(format, args...)}
+}
+
+// WithCode wraps err with code; nil stays nil.
+func WithCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Code: code, Err: err}
+}
+
+// Silent is an error that exits with Code and prints nothing more: the command
+// has already said what went wrong.
+type Silent int
+
+func (s Silent) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
+
+// Run runs app with args and returns the exit code, printing a failure to
+// stderr as one line prefixed with the app's name. Flag and argument errors
+// exit 2.
+func Run(ctx context.Context, app *cli.App, args []string, stderr io.Writer) int {
+	app.ExitErrHandler = func(*cli.Context, error) {} // we decide the code below
+	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+		return &Error{Code: Setup, Err: fmt.Errorf("%w (see --help)", err)}
+	}
+	if app.Writer == nil {
+		app.Writer = io.Discard
+	}
+	app.ErrWriter = stderr
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return OK
+	}
+	var silent Silent
+	if errors.As(err, &silent) {
+		return int(silent)
+	}
+	code := Setup // an error with no code came from flag parsing or set-up
+	var e *Error
+	var ce cli.ExitCoder
+	switch {
+	case errors.As(err, &e):
+		code = e.Code
+	case errors.As(err, &ce):
+		code = ce.ExitCode()
+	}
+	// One line, except for a list of problems (an invalid license file),
+	// which is shown whole, one problem a line.
+	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "\n  ")
+	fmt.Fprintf(stderr, "%s: %s\n", app.Name, msg)
+	return code
+}

@@ -1,0 +1,31 @@
+// Package licd is the licd command: `serve`, `demo` and `hostid`.
+package licd
+
+import (
+	"io"
+	"os"
+
+	"github.com/floatlic/floatlic/internal/version"
+	"github.com/urfave/cli/v2"
+)
+
+// Stdout and Stderr are where the commands write; tests replace them.
+var (
+	Stdout io.Writer = os.Stdout
+	Stderr io.Writer = os.Stderr
+)
+
+// App returns the licd command line.
+func App() *cli.App {
+	return &cli.App{
+		Name:    "licd",
+		Usage:   "the floatlic license server",
+		Version: version.Version,
+		Writer:  Stdout,
+		Commands: []*cli.Command{
+			serveCommand(),
+			demoCommand(),
+			hostidCommand(),
+		},
+	}
+}

@@ -1,0 +1,150 @@
+package licd
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/floatlic/floatlic/internal/cli/exit"
+	"github.com/floatlic/floatlic/internal/licfile"
+	"github.com/floatlic/floatlic/internal/server"
+	"github.com/urfave/cli/v2"
+)
+
+func serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "serve signed license files",
+		Flags: append([]cli.Flag{
+			&cli.StringSliceFlag{Name: "license", Usage: "signed license `FILE` (repeat for several)", Required: true},
+			&cli.StringFlag{Name: "vendor-pub", Usage: "vendor public key `FILE` that signed the licenses", Required: true},
+			&cli.StringFlag{Name: "data", Value: "licd-data", Usage: "`DIR` for the database and the server's token key"},
+			&cli.StringFlag{Name: "admin-token-file", Usage: "`FILE` holding the token for admin remove and reload"},
+		}, runFlags()...),
+		Action: func(c *cli.Context) error {
+			pub, err := licfile.ReadPublicKey(c.String("vendor-pub"))
+			if err != nil {
+				return exit.WithCode(exit.Setup, err)
+			}
+			cfg, err := configFrom(c)
+			if err != nil {
+				return err
+			}
+			cfg.Licenses, cfg.VendorPub, cfg.DataDir = c.StringSlice("license"), pub, c.String("data")
+			if f := c.String("admin-token-file"); f != "" {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					return exit.Setupf("admin token: %w", err)
+				}
+				if cfg.AdminToken = strings.TrimSpace(string(b)); cfg.AdminToken == "" {
+					return exit.Setupf("admin token file %s is empty", f)
+				}
+			}
+			return run(c.Context, cfg, c.String("listen"), c.String("tls-cert"), c.String("tls-key"), nil)
+		},
+	}
+}
+
+// runFlags are the flags serve and demo share.
+func runFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "listen", Value: server.DefaultListen, Usage: "`ADDR` to listen on (port 0 picks a free one)"},
+		&cli.DurationFlag{Name: "heartbeat-interval", Value: server.DefaultHeartbeat, Usage: "heartbeat interval clients are told to use"},
+		&cli.DurationFlag{Name: "lease", Usage: "how long a session lives without a heartbeat (default 3.5 heartbeat intervals)"},
+		&cli.StringFlag{Name: "sync", Value: "full", Usage: "SQLite synchronous mode: full (survives power loss) or normal (survives crashes)"},
+		&cli.StringFlag{Name: "tls-cert", Usage: "TLS certificate `FILE` (with --tls-key)"},
+		&cli.StringFlag{Name: "tls-key", Usage: "TLS key `FILE` (with --tls-cert)"},
+		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
+		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json"},
+	}
+}
+
+func configFrom(c *cli.Context) (server.Config, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+		return server.Config{}, exit.Setupf("--log-level %q: use debug, info, warn or error", c.String("log-level"))
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
+	switch c.String("log-format") {
+	case "text":
+		h = slog.NewTextHandler(Stderr, opts)
+	case "json":
+		h = slog.NewJSONHandler(Stderr, opts)
+	default:
+		return server.Config{}, exit.Setupf("--log-format %q: use text or json", c.String("log-format"))
+	}
+	if (c.String("tls-cert") == "") != (c.String("tls-key") == "") {
+		return server.Config{}, exit.Setupf("--tls-cert and --tls-key go together")
+	}
+	return server.Config{
+		HeartbeatInterval: c.Duration("heartbeat-interval"),
+		Lease:             c.Duration("lease"),
+		Sync:              c.String("sync"),
+		Logger:            slog.New(h),
+	}, nil
+}
+
+// run starts the server, prints where it listens (then banner, if any), and
+// serves until ctx ends or SIGINT/SIGTERM; SIGHUP reloads the licenses.
+func run(ctx context.Context, cfg server.Config, listen, cert, key string, banner func(addr string)) error {
+	srv, err := server.New(cfg)
+	if err != nil {
+		return exit.WithCode(exit.Setup, err)
+	}
+	ln, scheme, err := listenOn(listen, cert, key)
+	if err != nil {
+		srv.Close(context.Background())
+		return exit.WithCode(exit.Setup, err)
+	}
+	fmt.Fprintf(Stdout, "listening on %s://%s\n", scheme, ln.Addr())
+	if banner != nil {
+		banner(ln.Addr().String())
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	for {
+		select {
+		case <-hup:
+			if names, err := srv.Reload("SIGHUP"); err == nil {
+				cfg.Logger.Info("reloaded licenses", "features", strings.Join(names, " "))
+			}
+		case err := <-errc:
+			srv.Close(context.Background())
+			return exit.WithCode(exit.Setup, err)
+		case <-ctx.Done():
+			cfg.Logger.Info("shutting down")
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return srv.Close(sctx)
+		}
+	}
+}
+
+func listenOn(addr, cert, key string) (net.Listener, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	if cert == "" {
+		return ln, "http", nil
+	}
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		ln.Close()
+		return nil, "", fmt.Errorf("TLS certificate %s: %w", cert, err)
+	}
+	return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}), "https", nil
+}

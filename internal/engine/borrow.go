@@ -1,0 +1,200 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/floatlic/floatlic/internal/store"
+	"github.com/floatlic/floatlic/internal/wire"
+)
+
+// Borrow takes one license of Feature out of the pool for Hours hours.
+// A repeated (session, RequestID) returns the borrow already made.
+type Borrow struct {
+	Now       time.Time
+	Client    wire.Client
+	RequestID string
+	BorrowID  string // id for a new borrow, chosen by the caller
+	Feature   string
+	Version   string
+	Hours     int
+	// Allowed is false on a node that may not lend licenses (HAL #2 and #3).
+	Allowed bool
+}
+
+func (b Borrow) apply(e *Engine, t *txn) Result {
+	for _, old := range e.borrows {
+		if old.Session == b.Client.Session && old.RequestID == b.RequestID {
+			return Result{Reply: borrowReply(old)}
+		}
+	}
+	if f := e.feature(b.Feature); f != nil && (f.BorrowHours == 0 || !b.Allowed) {
+		return e.denyBorrow(t, b, wire.CodeBorrowNotAllowed, "feature %s may not be borrowed from this server", b.Feature)
+	} else if f != nil && (b.Hours < 1 || b.Hours > f.BorrowHours) {
+		return e.denyBorrow(t, b, wire.CodeBorrowTooLong, "borrow of %d hours asked for, %s may be borrowed for 1 to %d hours", b.Hours, b.Feature, f.BorrowHours)
+	}
+	f, res := e.admit(t, b.Now, b.Client, b.Feature, b.Version, 1)
+	if f == nil {
+		return res
+	}
+	br := &store.Borrow{ID: b.BorrowID, Session: b.Client.Session, RequestID: b.RequestID,
+		Feature: f.Name, Version: f.Version, User: b.Client.User, Host: b.Client.Host,
+		Since: b.Now, Expires: b.Now.Add(time.Duration(b.Hours) * time.Hour)}
+	e.borrows[br.ID] = br
+	e.useOf(f.Name).borrowed++
+	t.write(func(tx *store.Tx) { tx.InsertBorrow(*br) })
+	ev := clientEvent(wire.EventBorrow, b.Now, b.Client, f.Name)
+	ev.Checkout, ev.Count, ev.Detail = br.ID, 1, "until "+br.Expires.Format(time.RFC3339)
+	t.event(ev)
+	return Result{Reply: borrowReply(br)}
+}
+
+func (e *Engine) denyBorrow(t *txn, b Borrow, code, format string, args ...any) Result {
+	r := refuse(code, format, args...)
+	ev := clientEvent(wire.EventDeny, b.Now, b.Client, b.Feature)
+	ev.Code, ev.Detail, ev.Count = code, r.Err.Message, 1
+	t.event(ev)
+	return r
+}
+
+func borrowReply(b *store.Borrow) wire.BorrowReply {
+	return wire.BorrowReply{BorrowID: b.ID, Feature: b.Feature, Version: b.Version, Expires: b.Expires}
+}
+
+// BorrowRecord returns the borrow with id, for signing its token.
+func (e *Engine) BorrowRecord(id string) (store.Borrow, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	b := e.borrows[id]
+	if b == nil {
+		return store.Borrow{}, false
+	}
+	return *b, true
+}
+
+// Return gives a borrowed license back early. Returning what is not borrowed
+// succeeds with Returned false; another user's borrow is refused.
+type Return struct {
+	Now      time.Time
+	Client   wire.Client
+	BorrowID string
+}
+
+func (r Return) apply(e *Engine, t *txn) Result {
+	b := e.borrows[r.BorrowID]
+	if b == nil {
+		return Result{Reply: wire.ReturnReply{}}
+	}
+	if b.User != r.Client.User || b.Host != r.Client.Host {
+		return refuse(wire.CodeUnauthorized, "borrow %s belongs to %s@%s", b.ID, b.User, b.Host)
+	}
+	e.dropBorrow(t, b, wire.EventReturn, r.Now)
+	return Result{Reply: wire.ReturnReply{Returned: true}}
+}
+
+func (e *Engine) dropBorrow(t *txn, b *store.Borrow, kind string, now time.Time) {
+	delete(e.borrows, b.ID)
+	e.useOf(b.Feature).borrowed--
+	t.write(func(tx *store.Tx) { tx.DeleteBorrow(b.ID) })
+	t.event(wire.Event{Time: now, Kind: kind, Feature: b.Feature, User: b.User, Host: b.Host,
+		Session: b.Session, Checkout: b.ID, Count: 1})
+}
+
+// GraceReport records a grace period a client used while no server was
+// reachable. Grace licenses are not taken from the pool. Idempotent on TokenID.
+type GraceReport struct {
+	Now       time.Time
+	Client    wire.Client
+	TokenID   string
+	Feature   string
+	Activated time.Time
+	Expires   time.Time
+}
+
+func (g GraceReport) apply(e *Engine, t *txn) Result {
+	f := e.feature(g.Feature)
+	if f == nil {
+		return refuse(wire.CodeUnknownFeature, "feature %q is not served here", g.Feature)
+	}
+	if f.GraceHours == 0 {
+		return refuse(wire.CodeGraceNotAllowed, "feature %s has no GRACE", g.Feature)
+	}
+	rec := store.Grace{TokenID: g.TokenID, Feature: g.Feature, User: g.Client.User, Host: g.Client.Host,
+		Activated: g.Activated, Expires: g.Expires, Reported: g.Now}
+	if old := e.graces[g.TokenID]; old != nil {
+		rec.Activated, rec.Expires = old.Activated, old.Expires // the first report is the record
+		*old = rec
+		t.write(func(tx *store.Tx) { tx.UpsertGrace(rec) })
+		return Result{Reply: wire.GraceReply{}}
+	}
+	e.graces[rec.TokenID] = &rec
+	t.write(func(tx *store.Tx) { tx.UpsertGrace(rec) })
+	ev := clientEvent(wire.EventGrace, g.Now, g.Client, g.Feature)
+	ev.Checkout, ev.Detail = g.TokenID, "grace until "+g.Expires.Format(time.RFC3339)
+	t.event(ev)
+	return Result{Reply: wire.GraceReply{}}
+}
+
+// Reap reclaims the checkouts of every session whose lease ran out, and
+// every expired borrow, and forgets old grace reports.
+type Reap struct {
+	Now time.Time
+}
+
+func (r Reap) apply(e *Engine, t *txn) Result {
+	n := 0
+	for _, s := range e.sessions {
+		if r.Now.Before(s.leaseUntil) {
+			continue
+		}
+		ids := make([]string, len(s.checkouts))
+		for i, c := range s.checkouts {
+			ids[i] = c.ID
+		}
+		n += e.release(t, s, ids, wire.EventExpire, r.Now)
+		e.endSession(t, s)
+	}
+	for _, b := range e.borrows {
+		if !r.Now.Before(b.Expires) {
+			e.dropBorrow(t, b, wire.EventBorrowExpire, r.Now)
+			n++
+		}
+	}
+	for id, g := range e.graces {
+		if r.Now.Sub(g.Expires) > e.cfg.GraceKeep {
+			delete(e.graces, id)
+			t.write(func(tx *store.Tx) { tx.DeleteGrace(id) })
+		}
+	}
+	return Result{Reply: n}
+}
+
+// SetFeatures replaces the served features (a reload of the license files).
+// Checkouts of a feature that is gone or smaller stay until checked in; new
+// checkouts are held to the new limits.
+type SetFeatures struct {
+	Now      time.Time
+	Features []*Feature
+	Detail   string
+}
+
+func (s SetFeatures) apply(e *Engine, t *txn) Result {
+	e.setFeatures(s.Features)
+	names := make([]string, len(s.Features))
+	for i, f := range s.Features {
+		names[i] = f.Name
+	}
+	t.event(wire.Event{Time: s.Now, Kind: wire.EventReload, Detail: s.Detail})
+	return Result{Reply: names}
+}
+
+// Note records an event with no state change (a server start).
+type Note struct {
+	Now    time.Time
+	Kind   string
+	Detail string
+}
+
+func (n Note) apply(e *Engine, t *txn) Result {
+	t.event(wire.Event{Time: n.Now, Kind: n.Kind, Detail: n.Detail})
+	return Result{}
+}

@@ -1,0 +1,278 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/floatlic/floatlic/internal/licfile"
+	"github.com/floatlic/floatlic/internal/store"
+	"github.com/floatlic/floatlic/internal/wire"
+)
+
+// Command is one state change. apply runs on the processor goroutine with the
+// engine's write lock held; it must be deterministic.
+type Command interface {
+	apply(e *Engine, t *txn) Result
+	time() time.Time
+}
+
+func (c Checkout) time() time.Time    { return c.Now }
+func (c Heartbeat) time() time.Time   { return c.Now }
+func (c Checkin) time() time.Time     { return c.Now }
+func (c Borrow) time() time.Time      { return c.Now }
+func (c Return) time() time.Time      { return c.Now }
+func (c GraceReport) time() time.Time { return c.Now }
+func (c Remove) time() time.Time      { return c.Now }
+func (c Reap) time() time.Time        { return c.Now }
+func (c SetFeatures) time() time.Time { return c.Now }
+func (c Note) time() time.Time        { return c.Now }
+
+// Result is what a command gives back: a reply (one of the wire reply types,
+// without the instance id) or a refusal.
+type Result struct {
+	Reply any
+	Err   *wire.Error
+}
+
+// txn is the batch's transaction plus the events it records. The store
+// transaction starts at the first write, so read-only batches cost nothing.
+type txn struct {
+	e      *Engine
+	tx     *store.Tx
+	err    error
+	events []wire.Event
+}
+
+func (t *txn) store() *store.Tx {
+	if t.tx == nil && t.err == nil {
+		t.tx, t.err = t.e.store.Begin()
+	}
+	if t.tx == nil {
+		return nil
+	}
+	return t.tx
+}
+
+func (t *txn) write(f func(*store.Tx)) {
+	if tx := t.store(); tx != nil {
+		f(tx)
+	}
+}
+
+func (t *txn) event(ev wire.Event) {
+	t.e.seq++
+	ev.Seq = t.e.seq
+	t.events = append(t.events, ev)
+	t.write(func(tx *store.Tx) { tx.InsertEvent(ev) })
+}
+
+func clientEvent(kind string, now time.Time, c wire.Client, feature string) wire.Event {
+	return wire.Event{Time: now, Kind: kind, Feature: feature, User: c.User, Host: c.Host, Session: c.Session}
+}
+
+// Checkout grants Count licenses of Feature to the session, or refuses.
+// A repeated (session, RequestID) returns the checkout already granted.
+type Checkout struct {
+	Now        time.Time
+	Client     wire.Client
+	RequestID  string
+	CheckoutID string // id for a new checkout, chosen by the caller
+	Feature    string
+	Version    string
+	Count      int
+}
+
+func (c Checkout) apply(e *Engine, t *txn) Result {
+	s := e.sessions[c.Client.Session]
+	if s != nil {
+		if co := s.byRequest(c.RequestID); co != nil {
+			if co.Feature != c.Feature {
+				return refuse(wire.CodeBadRequest, "request_id %q was used for feature %s", c.RequestID, co.Feature)
+			}
+			e.touch(s, c.Now)
+			return Result{Reply: e.checkoutReply(co)}
+		}
+	}
+	n := max(c.Count, 1)
+	f, res := e.admit(t, c.Now, c.Client, c.Feature, c.Version, n)
+	if f == nil {
+		return res
+	}
+	if s == nil {
+		s = e.newSession(t, c.Client, c.Now)
+	}
+	e.touch(s, c.Now)
+	co := &store.Checkout{ID: c.CheckoutID, Session: s.ID, RequestID: c.RequestID,
+		Feature: f.Name, Version: f.Version, Count: n, Since: c.Now}
+	s.checkouts = append(s.checkouts, co)
+	e.checkouts[co.ID] = co
+	e.useOf(f.Name).inUse += n
+	t.write(func(tx *store.Tx) { tx.InsertCheckout(*co) })
+	ev := clientEvent(wire.EventGrant, c.Now, c.Client, f.Name)
+	ev.Checkout, ev.Count = co.ID, n
+	t.event(ev)
+	return Result{Reply: e.checkoutReply(co)}
+}
+
+// admit checks a request for n licenses of a feature against its license and
+// its pool. On refusal it records a denial and returns a nil feature.
+func (e *Engine) admit(t *txn, now time.Time, cl wire.Client, name, version string, n int) (*Feature, Result) {
+	deny := func(code, format string, args ...any) (*Feature, Result) {
+		r := refuse(code, format, args...)
+		ev := clientEvent(wire.EventDeny, now, cl, name)
+		ev.Code, ev.Detail, ev.Count = code, r.Err.Message, n
+		t.event(ev)
+		return nil, r
+	}
+	f := e.feature(name)
+	switch {
+	case f == nil:
+		return deny(wire.CodeUnknownFeature, "feature %q is not served here", name)
+	case !f.HostOK:
+		return deny(wire.CodeHostMismatch, "feature %s is locked to host id %v, which this server does not have", name, f.HostIDs)
+	case !f.Expires.IsZero() && !now.Before(f.Expires):
+		return deny(wire.CodeExpired, "feature %s expired on %s", name, f.Expire)
+	case !f.Start.IsZero() && now.Before(f.Start):
+		return deny(wire.CodeNotStarted, "feature %s starts on %s", name, f.Start.Format(time.DateOnly))
+	case version != "" && licfile.CompareVersion(version, f.Version) > 0:
+		return deny(wire.CodeVersionTooHigh, "version %s of %s asked for, the license is for %s", version, name, f.Version)
+	}
+	u := e.useOf(name)
+	if u.inUse+u.borrowed+n > f.Count {
+		return deny(wire.CodeCountExhausted, "all %d licenses of %s are in use (%d checked out, %d borrowed)",
+			f.Count, name, u.inUse, u.borrowed)
+	}
+	return f, Result{}
+}
+
+func (e *Engine) newSession(t *txn, c wire.Client, now time.Time) *session {
+	s := &session{Session: store.Session{ID: c.Session, User: c.User, Host: c.Host, PID: c.PID,
+		Created: now, LastHeartbeat: now}}
+	e.sessions[s.ID] = s
+	t.write(func(tx *store.Tx) { tx.InsertSession(s.Session) })
+	return s
+}
+
+// touch renews a session's lease; the heartbeat time is written later, in
+// bulk (see flush): a restart gives every session a fresh lease anyway.
+func (e *Engine) touch(s *session, now time.Time) {
+	s.LastHeartbeat = now
+	s.leaseUntil = now.Add(e.cfg.Lease)
+	e.dirty[s.ID] = true
+}
+
+func (e *Engine) checkoutReply(co *store.Checkout) wire.CheckoutReply {
+	f := e.feature(co.Feature)
+	r := wire.CheckoutReply{CheckoutID: co.ID, Feature: co.Feature, Version: co.Version,
+		Count: co.Count, Since: co.Since, LeaseSeconds: e.cfg.Lease.Seconds()}
+	if f != nil {
+		r.Expires = f.Expire
+	}
+	return r
+}
+
+// Heartbeat renews a session's lease.
+type Heartbeat struct {
+	Now    time.Time
+	Client wire.Client
+}
+
+func (h Heartbeat) apply(e *Engine, _ *txn) Result {
+	s := e.sessions[h.Client.Session]
+	if s == nil {
+		return refuse(wire.CodeUnknownSession, "session %s is not known here (its lease ran out, or it was removed): check out again", h.Client.Session)
+	}
+	e.touch(s, h.Now)
+	ids := make([]string, len(s.checkouts))
+	for i, c := range s.checkouts {
+		ids[i] = c.ID
+	}
+	return Result{Reply: wire.HeartbeatReply{LeaseUntil: s.leaseUntil, Checkouts: ids}}
+}
+
+// Checkin releases one checkout of a session, or all of them (and the
+// session) with All. Releasing what is not held succeeds.
+type Checkin struct {
+	Now        time.Time
+	Client     wire.Client
+	CheckoutID string
+	All        bool
+}
+
+func (c Checkin) apply(e *Engine, t *txn) Result {
+	s := e.sessions[c.Client.Session]
+	if s == nil {
+		return Result{Reply: wire.CheckinReply{}}
+	}
+	var ids []string
+	if c.All {
+		for _, co := range s.checkouts {
+			ids = append(ids, co.ID)
+		}
+	} else {
+		ids = []string{c.CheckoutID}
+		e.touch(s, c.Now)
+	}
+	n := e.release(t, s, ids, wire.EventRelease, c.Now)
+	if c.All {
+		e.endSession(t, s)
+	}
+	return Result{Reply: wire.CheckinReply{Released: n}}
+}
+
+// release deletes the session's checkouts with ids, recording kind events.
+func (e *Engine) release(t *txn, s *session, ids []string, kind string, now time.Time) int {
+	n := 0
+	for _, id := range ids {
+		co := s.drop(id)
+		if co == nil {
+			continue
+		}
+		delete(e.checkouts, id)
+		e.useOf(co.Feature).inUse -= co.Count
+		t.write(func(tx *store.Tx) { tx.DeleteCheckout(id) })
+		t.event(wire.Event{Time: now, Kind: kind, Feature: co.Feature, User: s.User, Host: s.Host,
+			Session: s.ID, Checkout: id, Count: co.Count})
+		n++
+	}
+	return n
+}
+
+func (e *Engine) endSession(t *txn, s *session) {
+	for _, co := range s.checkouts { // normally none left
+		delete(e.checkouts, co.ID)
+		e.useOf(co.Feature).inUse -= co.Count
+		t.write(func(tx *store.Tx) { tx.DeleteCheckout(co.ID) })
+	}
+	delete(e.sessions, s.ID)
+	delete(e.dirty, s.ID)
+	t.write(func(tx *store.Tx) { tx.DeleteSession(s.ID) })
+}
+
+// Remove is the admin's forced release of a checkout, or of all of a session's.
+type Remove struct {
+	Now        time.Time
+	CheckoutID string
+	Session    string
+}
+
+func (r Remove) apply(e *Engine, t *txn) Result {
+	if r.Session != "" {
+		s := e.sessions[r.Session]
+		if s == nil {
+			return Result{Reply: wire.RemoveReply{}}
+		}
+		ids := make([]string, len(s.checkouts))
+		for i, c := range s.checkouts {
+			ids[i] = c.ID
+		}
+		n := e.release(t, s, ids, wire.EventRemove, r.Now)
+		e.endSession(t, s)
+		return Result{Reply: wire.RemoveReply{Removed: n}}
+	}
+	co := e.checkouts[r.CheckoutID]
+	if co == nil {
+		return Result{Reply: wire.RemoveReply{}}
+	}
+	n := e.release(t, e.sessions[co.Session], []string{co.ID}, wire.EventRemove, r.Now)
+	return Result{Reply: wire.RemoveReply{Removed: n}}
+}

@@ -1,0 +1,250 @@
+// Package engine is floatlic's license ledger: the in-memory state of
+// sessions, checkouts, borrows and grace reports, the typed commands that
+// change it, and the processor that applies them to the store.
+//
+// Design: every state change is a Command applied by one goroutine (the
+// processor). Commands are deterministic: the time and any new ids come in
+// the command, never from the wall clock or a random source inside apply, so
+// the same commands replicated to another node (HAL) give the same state.
+// The processor takes every command waiting in its queue, applies them in
+// one SQLite transaction and commits before any reply is sent (group commit):
+// a checkout is durable before the client hears of it, and concurrent
+// requests share one commit. If a commit fails (full disk, I/O error), the
+// memory state is reloaded from the store and the whole batch is refused, so
+// memory and disk never disagree.
+//
+// Invariant: for every feature, licenses in use plus borrowed ≤ COUNT.
+// Grace licenses are reported, not counted.
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/floatlic/floatlic/internal/store"
+	"github.com/floatlic/floatlic/internal/wire"
+)
+
+// Feature is a served network license: the limits that checkouts are held to.
+type Feature struct {
+	Name        string
+	Version     string // major.minor
+	Count       int
+	GraceHours  int       // 0: no grace
+	BorrowHours int       // 0: no borrowing
+	Expire      string    // as written: YYYY-MM-DD or permanent
+	Expires     time.Time // zero when permanent
+	Start       time.Time // zero when no START
+	HostOK      bool      // HOSTID absent or matching this machine
+	HostIDs     []string
+}
+
+// Config tunes the engine.
+type Config struct {
+	Lease       time.Duration // a session's lease after each request from it
+	KeepEvents  int64         // events kept in the audit trail; 0: 1,000,000
+	GraceKeep   time.Duration // how long expired grace reports are kept; 0: 7 days
+	FlushPeriod time.Duration // how often heartbeat times are written; 0: 5 s
+}
+
+type session struct {
+	store.Session
+	leaseUntil time.Time
+	checkouts  []*store.Checkout
+}
+
+func (s *session) byRequest(id string) *store.Checkout {
+	for _, c := range s.checkouts {
+		if c.RequestID == id {
+			return c
+		}
+	}
+	return nil
+}
+
+func (s *session) drop(id string) *store.Checkout {
+	for i, c := range s.checkouts {
+		if c.ID == id {
+			s.checkouts = append(s.checkouts[:i], s.checkouts[i+1:]...)
+			return c
+		}
+	}
+	return nil
+}
+
+type use struct{ inUse, borrowed int }
+
+// Engine holds the ledger. Reads (Status, Lookup) may run concurrently with
+// the processor; all writes go through Submit.
+type Engine struct {
+	cfg   Config
+	store *store.Store
+
+	features atomic.Pointer[map[string]*Feature] // replaced whole on reload; read without the lock
+
+	mu        sync.RWMutex
+	sessions  map[string]*session
+	checkouts map[string]*store.Checkout
+	borrows   map[string]*store.Borrow
+	graces    map[string]*store.Grace
+	use       map[string]*use
+	seq       int64
+	dirty     map[string]bool // sessions whose heartbeat time is not yet written
+	lastFlush time.Time
+
+	queue   chan *pending
+	done    chan struct{}
+	stopped chan struct{}
+	onEvent func([]wire.Event)
+}
+
+// Open loads the state from st and starts the processor. Every restored
+// session gets a fresh lease from now, so clients that heartbeat carry on
+// without checking out again. onEvent, if set, receives each committed batch
+// of events, in order, from the processor goroutine.
+func Open(st *store.Store, features []*Feature, cfg Config, now time.Time, onEvent func([]wire.Event)) (*Engine, error) {
+	if cfg.Lease <= 0 {
+		return nil, fmt.Errorf("engine: lease must be positive, not %v", cfg.Lease)
+	}
+	if cfg.KeepEvents <= 0 {
+		cfg.KeepEvents = 1_000_000
+	}
+	if cfg.GraceKeep <= 0 {
+		cfg.GraceKeep = 7 * 24 * time.Hour
+	}
+	if cfg.FlushPeriod <= 0 {
+		cfg.FlushPeriod = 5 * time.Second
+	}
+	e := &Engine{cfg: cfg, store: st, onEvent: onEvent,
+		queue: make(chan *pending, 4096), done: make(chan struct{}), stopped: make(chan struct{})}
+	e.setFeatures(features)
+	if err := e.load(now); err != nil {
+		return nil, err
+	}
+	go e.run()
+	return e, nil
+}
+
+// load replaces the memory state with the store's.
+func (e *Engine) load(now time.Time) error {
+	snap, err := e.store.Load()
+	if err != nil {
+		return err
+	}
+	e.sessions = make(map[string]*session, len(snap.Sessions))
+	e.checkouts = make(map[string]*store.Checkout, len(snap.Checkouts))
+	e.borrows = make(map[string]*store.Borrow, len(snap.Borrows))
+	e.graces = make(map[string]*store.Grace, len(snap.Graces))
+	e.use = make(map[string]*use)
+	e.dirty = make(map[string]bool)
+	e.seq = snap.LastSeq
+	e.lastFlush = now
+	for _, s := range snap.Sessions {
+		e.sessions[s.ID] = &session{Session: s, leaseUntil: now.Add(e.cfg.Lease)}
+	}
+	for i := range snap.Checkouts {
+		c := &snap.Checkouts[i]
+		s := e.sessions[c.Session]
+		if s == nil { // cannot happen through the engine; keep the license counted anyway
+			s = &session{Session: store.Session{ID: c.Session, Created: c.Since, LastHeartbeat: c.Since}, leaseUntil: now.Add(e.cfg.Lease)}
+			e.sessions[c.Session] = s
+		}
+		s.checkouts = append(s.checkouts, c)
+		e.checkouts[c.ID] = c
+		e.useOf(c.Feature).inUse += c.Count
+	}
+	for i := range snap.Borrows {
+		b := &snap.Borrows[i]
+		e.borrows[b.ID] = b
+		e.useOf(b.Feature).borrowed++
+	}
+	for i := range snap.Graces {
+		g := &snap.Graces[i]
+		e.graces[g.TokenID] = g
+	}
+	return nil
+}
+
+func (e *Engine) useOf(feature string) *use {
+	u := e.use[feature]
+	if u == nil {
+		u = &use{}
+		e.use[feature] = u
+	}
+	return u
+}
+
+func (e *Engine) setFeatures(fs []*Feature) {
+	m := make(map[string]*Feature, len(fs))
+	for _, f := range fs {
+		m[f.Name] = f
+	}
+	e.features.Store(&m)
+}
+
+func (e *Engine) feature(name string) *Feature { return (*e.features.Load())[name] }
+
+// Features returns the served features, sorted by name.
+func (e *Engine) Features() []*Feature {
+	fs := *e.features.Load()
+	out := make([]*Feature, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Feature returns the served feature called name, or nil.
+func (e *Engine) Feature(name string) *Feature { return e.feature(name) }
+
+// Lease returns the lease a request gives its session.
+func (e *Engine) Lease() time.Duration { return e.cfg.Lease }
+
+// InUse returns the licenses of feature in use and borrowed.
+func (e *Engine) InUse(feature string) (inUse, borrowed int) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if u := e.use[feature]; u != nil {
+		return u.inUse, u.borrowed
+	}
+	return 0, 0
+}
+
+// Sessions returns the number of live sessions.
+func (e *Engine) Sessions() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.sessions)
+}
+
+// Expired reports whether any session lease, borrow or grace record has run
+// out at now, so the caller submits a Reap only when there is work.
+func (e *Engine) Expired(now time.Time) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, s := range e.sessions {
+		if !now.Before(s.leaseUntil) {
+			return true
+		}
+	}
+	for _, b := range e.borrows {
+		if !now.Before(b.Expires) {
+			return true
+		}
+	}
+	for _, g := range e.graces {
+		if now.Sub(g.Expires) > e.cfg.GraceKeep {
+			return true
+		}
+	}
+	return false
+}
+
+// Err is a refusal: it becomes the reply's error object.
+func refuse(code, format string, args ...any) Result {
+	return Result{Err: wire.Errorf(code, format, args...)}
+}

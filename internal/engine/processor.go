@@ -1,0 +1,163 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/floatlic/floatlic/internal/store"
+	"github.com/floatlic/floatlic/internal/wire"
+)
+
+// ErrClosed is returned by Submit after Close.
+var ErrClosed = errors.New("engine closed")
+
+// maxBatch bounds how many commands share one transaction.
+const maxBatch = 512
+
+type pending struct {
+	cmd Command
+	res chan Result
+}
+
+// Submit applies cmd and returns its result once it is durable. A command
+// whose batch could not be committed is refused with code unavailable.
+func (e *Engine) Submit(cmd Command) Result {
+	p := &pending{cmd: cmd, res: make(chan Result, 1)}
+	select {
+	case e.queue <- p:
+	case <-e.done:
+		return Result{Err: wire.Errorf(wire.CodeUnavailable, "server is shutting down")}
+	}
+	select {
+	case r := <-p.res:
+		return r
+	case <-e.stopped:
+		select {
+		case r := <-p.res:
+			return r
+		default:
+			return Result{Err: wire.Errorf(wire.CodeUnavailable, "server is shutting down")}
+		}
+	}
+}
+
+// Close stops the processor after the batch in hand, writes the pending
+// heartbeat times and returns. It does not close the store.
+func (e *Engine) Close() error {
+	select {
+	case <-e.done:
+	default:
+		close(e.done)
+	}
+	<-e.stopped
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	t := &txn{e: e}
+	e.flush(t)
+	if t.tx == nil {
+		return t.err
+	}
+	return t.tx.Commit()
+}
+
+func (e *Engine) run() {
+	defer close(e.stopped)
+	batch := make([]*pending, 0, maxBatch)
+	for {
+		select {
+		case <-e.done:
+			return
+		case p := <-e.queue:
+			batch = append(batch[:0], p)
+		}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case p := <-e.queue:
+				batch = append(batch, p)
+			default:
+				break drain
+			}
+		}
+		e.applyBatch(batch)
+	}
+}
+
+// applyBatch applies a batch in one transaction and replies to each command
+// only after the commit.
+func (e *Engine) applyBatch(batch []*pending) {
+	results := make([]Result, len(batch))
+	e.mu.Lock()
+	t := &txn{e: e}
+	var now time.Time
+	for i, p := range batch {
+		results[i] = p.cmd.apply(e, t)
+		now = maxTime(now, p.cmd.time())
+	}
+	if now.Sub(e.lastFlush) >= e.cfg.FlushPeriod {
+		e.flush(t)
+		e.lastFlush = now
+	}
+	err := t.err
+	if err == nil && t.tx != nil {
+		err = t.tx.Commit()
+	}
+	if err != nil {
+		if t.tx != nil {
+			t.tx.Rollback()
+		}
+		e.seq -= int64(len(t.events))
+		results = e.fail(err, len(batch), now)
+		t.events = nil
+	}
+	e.mu.Unlock()
+	for i, p := range batch {
+		p.res <- results[i]
+	}
+	if len(t.events) > 0 && e.onEvent != nil {
+		e.onEvent(t.events)
+	}
+}
+
+// fail handles a batch that could not be committed: memory goes back to what
+// the store holds, and every command of the batch is refused.
+func (e *Engine) fail(err error, n int, now time.Time) []Result {
+	code := wire.CodeUnavailable
+	msg := fmt.Sprintf("the server could not record this in %s: %v", e.store.Path(), err)
+	if errors.Is(err, store.ErrDiskFull) {
+		msg = fmt.Sprintf("the server's disk is full (%s): nothing was recorded", e.store.Path())
+	}
+	if lerr := e.load(now); lerr != nil {
+		msg += fmt.Sprintf("; reloading state also failed: %v", lerr)
+	}
+	out := make([]Result, n)
+	for i := range out {
+		out[i] = Result{Err: &wire.Error{Code: code, Message: msg}}
+	}
+	return out
+}
+
+// flush writes the heartbeat times not yet written.
+func (e *Engine) flush(t *txn) {
+	for id := range e.dirty {
+		if s := e.sessions[id]; s != nil {
+			at := s.LastHeartbeat
+			t.write(func(tx *store.Tx) { tx.Heartbeat(id, at) })
+		}
+	}
+	clear(e.dirty)
+}
+
+// PruneEvents trims the audit trail to the configured size. It runs on the
+// caller's goroutine; the store serialises it with the processor's writes.
+func (e *Engine) PruneEvents() (int64, error) {
+	return e.store.PruneEvents(e.cfg.KeepEvents)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

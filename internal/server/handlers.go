@@ -1,0 +1,238 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/floatlic/floatlic/internal/engine"
+	"github.com/floatlic/floatlic/internal/licfile"
+	"github.com/floatlic/floatlic/internal/token"
+	"github.com/floatlic/floatlic/internal/wire"
+)
+
+func checkFeature(name, version string) *wire.Error {
+	if name == "" || len(name) > 128 {
+		return badRequest("feature must be 1 to 128 bytes")
+	}
+	if version != "" && !licfile.ValidVersion(version) {
+		return badRequest("version %q is not major.minor", clip(version))
+	}
+	return nil
+}
+
+func (s *Server) checkout(r *http.Request) (any, *wire.Error) {
+	var req wire.CheckoutRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err := checkClient(req.Client); err != nil {
+		return nil, err
+	}
+	if !validID(req.RequestID) {
+		return nil, badRequest("request_id %q must be 1 to 64 letters, digits, '-' or '_'", clip(req.RequestID))
+	}
+	if err := checkFeature(req.Feature, req.Version); err != nil {
+		return nil, err
+	}
+	if req.Count < 0 || req.Count > 1_000_000 {
+		return nil, badRequest("count %d is outside 1..1000000", req.Count)
+	}
+	res := s.engine.Submit(engine.Checkout{Now: s.clock.Now(), Client: req.Client, RequestID: req.RequestID,
+		CheckoutID: randomID(), Feature: req.Feature, Version: req.Version, Count: req.Count})
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	reply := res.Reply.(wire.CheckoutReply)
+	reply.Instance = s.instance
+	reply.HeartbeatSeconds = s.cfg.HeartbeatInterval.Seconds()
+	if f := s.engine.Feature(reply.Feature); f != nil && f.GraceHours > 0 {
+		reply.GraceToken, reply.ServerKey = s.graceToken(req.Client, f), s.keyText
+	}
+	return reply, nil
+}
+
+// graceToken signs an inactive grace token for the caller: it has no expiry
+// until the client activates it.
+func (s *Server) graceToken(c wire.Client, f *engine.Feature) string {
+	t, _ := token.Sign(s.key, token.Token{Kind: token.KindGrace, ID: randomID(), Feature: f.Name,
+		Version: f.Version, User: c.User, Host: c.Host, Issued: s.clock.Now().UTC(), GraceHours: f.GraceHours})
+	return t
+}
+
+func (s *Server) heartbeat(r *http.Request) (any, *wire.Error) {
+	var req wire.HeartbeatRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err := checkClient(req.Client); err != nil {
+		return nil, err
+	}
+	res := s.engine.Submit(engine.Heartbeat{Now: s.clock.Now(), Client: req.Client})
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	reply := res.Reply.(wire.HeartbeatReply)
+	reply.Instance = s.instance
+	reply.HeartbeatSeconds = s.cfg.HeartbeatInterval.Seconds()
+	return reply, nil
+}
+
+func (s *Server) checkin(r *http.Request) (any, *wire.Error) {
+	var req wire.CheckinRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err := checkClient(req.Client); err != nil {
+		return nil, err
+	}
+	if req.All == (req.CheckoutID != "") {
+		return nil, badRequest("give either checkout_id or all, not both or neither")
+	}
+	res := s.engine.Submit(engine.Checkin{Now: s.clock.Now(), Client: req.Client, CheckoutID: req.CheckoutID, All: req.All})
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	reply := res.Reply.(wire.CheckinReply)
+	reply.Instance = s.instance
+	return reply, nil
+}
+
+func (s *Server) borrow(r *http.Request) (any, *wire.Error) {
+	var req wire.BorrowRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err := checkClient(req.Client); err != nil {
+		return nil, err
+	}
+	if !validID(req.RequestID) {
+		return nil, badRequest("request_id %q must be 1 to 64 letters, digits, '-' or '_'", clip(req.RequestID))
+	}
+	if err := checkFeature(req.Feature, req.Version); err != nil {
+		return nil, err
+	}
+	if req.Hours < 1 || req.Hours > 8760 {
+		return nil, badRequest("hours %d is outside 1..8760", req.Hours)
+	}
+	res := s.engine.Submit(engine.Borrow{Now: s.clock.Now(), Client: req.Client, RequestID: req.RequestID,
+		BorrowID: randomID(), Feature: req.Feature, Version: req.Version, Hours: req.Hours, Allowed: true})
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	reply := res.Reply.(wire.BorrowReply)
+	reply.Instance = s.instance
+	reply.ServerKey = s.keyText
+	var err error
+	reply.Token, err = token.Sign(s.key, token.Token{Kind: token.KindBorrow, ID: reply.BorrowID,
+		Feature: reply.Feature, Version: reply.Version, User: req.User, Host: req.Host,
+		Issued: s.clock.Now().UTC(), Expires: reply.Expires.UTC()})
+	if err != nil {
+		return nil, wire.Errorf(wire.CodeInternal, "sign borrow token: %v", err)
+	}
+	return reply, nil
+}
+
+func (s *Server) giveBack(r *http.Request) (any, *wire.Error) {
+	var req wire.ReturnRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err := checkClient(req.Client); err != nil {
+		return nil, err
+	}
+	if !validID(req.BorrowID) {
+		return nil, badRequest("borrow_id %q is not a borrow id", clip(req.BorrowID))
+	}
+	res := s.engine.Submit(engine.Return{Now: s.clock.Now(), Client: req.Client, BorrowID: req.BorrowID})
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	reply := res.Reply.(wire.ReturnReply)
+	reply.Instance = s.instance
+	return reply, nil
+}
+
+func (s *Server) grace(r *http.Request) (any, *wire.Error) {
+	var req wire.GraceReport
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err := checkClient(req.Client); err != nil {
+		return nil, err
+	}
+	if !validID(req.TokenID) {
+		return nil, badRequest("token_id %q is not a token id", clip(req.TokenID))
+	}
+	if err := checkFeature(req.Feature, ""); err != nil {
+		return nil, err
+	}
+	if req.Activated.IsZero() || !req.Expires.After(req.Activated) {
+		return nil, badRequest("a grace report needs activated and a later expires")
+	}
+	res := s.engine.Submit(engine.GraceReport{Now: s.clock.Now(), Client: req.Client, TokenID: req.TokenID,
+		Feature: req.Feature, Activated: req.Activated.UTC(), Expires: req.Expires.UTC()})
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	return wire.GraceReply{Instance: s.instance}, nil
+}
+
+func (s *Server) status(*http.Request) (any, *wire.Error) {
+	return s.Status(), nil
+}
+
+// Status returns the server's state as licstat shows it.
+func (s *Server) Status() *wire.Status {
+	now := s.clock.Now()
+	st := &wire.Status{Server: wire.ServerInfo{Instance: s.instance, Role: "single", Serving: true,
+		Addr: s.Addr(), Started: s.started, Version: versionString(), Now: now}}
+	s.engine.Status(now, st)
+	st.Servers = []wire.ServerNode{{ID: 1, Addr: s.Addr(), Role: "single", Up: true, Serving: true}}
+	return st
+}
+
+func (s *Server) remove(r *http.Request) (any, *wire.Error) {
+	var req wire.RemoveRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	if (req.CheckoutID == "") == (req.Session == "") {
+		return nil, badRequest("give either checkout_id or session")
+	}
+	res := s.engine.Submit(engine.Remove{Now: s.clock.Now(), CheckoutID: req.CheckoutID, Session: req.Session})
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	reply := res.Reply.(wire.RemoveReply)
+	reply.Instance = s.instance
+	return reply, nil
+}
+
+// reload re-reads the license files. A bad file is refused and the licenses
+// in force stay as they were; checkouts are never dropped.
+func (s *Server) reload(*http.Request) (any, *wire.Error) {
+	names, err := s.Reload("admin reload")
+	if err != nil {
+		var werr *wire.Error
+		if errors.As(err, &werr) {
+			return nil, werr
+		}
+		return nil, wire.Errorf(wire.CodeBadRequest, "reload refused, the licenses in force are kept: %v", err)
+	}
+	return wire.ReloadReply{Instance: s.instance, Features: names}, nil
+}
+
+// Reload re-reads the license files and returns the served feature names.
+// On any error the licenses in force are kept.
+func (s *Server) Reload(why string) ([]string, error) {
+	features, err := LoadFeatures(s.cfg.Licenses, s.cfg.VendorPub)
+	if err != nil {
+		s.log.Error("reload refused: keeping the licenses in force", "err", err)
+		return nil, err
+	}
+	res := s.engine.Submit(engine.SetFeatures{Now: s.clock.Now(), Features: features, Detail: why})
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	return res.Reply.([]string), nil
+}

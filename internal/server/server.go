@@ -1,0 +1,269 @@
+// Package server is licd: it loads signed license files, keeps the ledger
+// (internal/engine) in SQLite (internal/store), and serves the HTTP/JSON
+// protocol of internal/wire.
+//
+// Design: handlers only decode a request, turn it into an engine command
+// (with the time from the injected clock and fresh ids), submit it and
+// encode the result. The engine's single processor commits each batch of
+// commands before any reply leaves, so what a client was told is what a
+// restart finds. A reaper submits Reap commands when leases or borrows run
+// out. Events from each committed batch are logged and fanned out to
+// /v1/events subscribers.
+package server
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/floatlic/floatlic/internal/clock"
+	"github.com/floatlic/floatlic/internal/engine"
+	"github.com/floatlic/floatlic/internal/licfile"
+	"github.com/floatlic/floatlic/internal/store"
+	"github.com/floatlic/floatlic/internal/wire"
+)
+
+// Defaults of DESIGN.md.
+const (
+	DefaultHeartbeat = 2 * time.Minute
+	DefaultListen    = "127.0.0.1:6200"
+)
+
+// DefaultLease is 3 heartbeat intervals plus slack.
+func DefaultLease(heartbeat time.Duration) time.Duration {
+	return 3*heartbeat + heartbeat/2
+}
+
+// Config configures a server.
+type Config struct {
+	Licenses          []string          // license file paths
+	VendorPub         ed25519.PublicKey // verifies the licenses
+	DataDir           string
+	AdminToken        string // empty: admin endpoints refuse everything
+	HeartbeatInterval time.Duration
+	Lease             time.Duration
+	ReapInterval      time.Duration // how often leases are checked; 0: heartbeat/4, at most 10 s
+	Sync              string        // store.SyncFull or store.SyncNormal
+	Clock             clock.Clock
+	Logger            *slog.Logger
+}
+
+// Server is a running licd.
+type Server struct {
+	cfg      Config
+	clock    clock.Clock
+	log      *slog.Logger
+	store    *store.Store
+	engine   *engine.Engine
+	key      ed25519.PrivateKey
+	keyText  string
+	instance string
+	started  time.Time
+	broker   *broker
+	metrics  *metrics
+	http     *http.Server
+
+	mu   sync.Mutex
+	addr string
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// New loads the licenses, opens the store in cfg.DataDir and starts the
+// ledger. It refuses to start on any invalid license file.
+func New(cfg Config) (*Server, error) {
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = DefaultHeartbeat
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease(cfg.HeartbeatInterval)
+	}
+	if cfg.Lease < cfg.HeartbeatInterval {
+		return nil, fmt.Errorf("lease %v is shorter than the heartbeat interval %v: every client would lose its licenses", cfg.Lease, cfg.HeartbeatInterval)
+	}
+	if cfg.ReapInterval <= 0 {
+		cfg.ReapInterval = min(max(cfg.HeartbeatInterval/4, 10*time.Millisecond), 10*time.Second)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	s := &Server{cfg: cfg, clock: clock.Or(cfg.Clock), log: cfg.Logger, stop: make(chan struct{})}
+	s.instance = randomID()
+	s.started = s.clock.Now()
+	features, err := LoadFeatures(cfg.Licenses, cfg.VendorPub)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if s.key, err = serverKey(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	s.keyText = encodeKey(s.key.Public().(ed25519.PublicKey))
+	st, err := store.Open(filepath.Join(cfg.DataDir, "licd.db"), store.Options{Sync: cfg.Sync})
+	if err != nil {
+		return nil, err
+	}
+	s.store = st
+	s.broker = newBroker()
+	s.metrics = newMetrics()
+	s.engine, err = engine.Open(st, features, engine.Config{Lease: cfg.Lease}, s.clock.Now(), s.onEvents)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.engine.Submit(engine.Note{Now: s.clock.Now(), Kind: wire.EventStart, Detail: "instance " + s.instance})
+	for _, f := range features {
+		if !f.HostOK {
+			s.log.Warn("feature is locked to another host: every checkout will be refused",
+				"feature", f.Name, "hostid", strings.Join(f.HostIDs, " "))
+		}
+	}
+	s.http = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second, // the events stream extends its own deadline
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
+	}
+	return s, nil
+}
+
+// serverKey reads the server's token-signing key from the data dir, making
+// one on first start.
+func serverKey(dir string) (ed25519.PrivateKey, error) {
+	prefix := filepath.Join(dir, "server")
+	key, err := licfile.ReadPrivateKey(prefix + ".key")
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := licfile.WriteKeyPair(prefix, false); err != nil {
+			return nil, fmt.Errorf("create server key: %w", err)
+		}
+		key, err = licfile.ReadPrivateKey(prefix + ".key")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("server key: %w", err)
+	}
+	return key, nil
+}
+
+// Serve serves on ln until Close. It returns nil after Close.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	s.addr = ln.Addr().String()
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go s.reaper()
+	s.log.Info("serving", "addr", s.addr, "instance", s.instance, "features", len(s.engine.Features()),
+		"sessions", s.engine.Sessions())
+	err := s.http.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Addr returns the address Serve listens on.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// Instance returns this run's instance id.
+func (s *Server) Instance() string { return s.instance }
+
+// Handler returns the HTTP handler, for in-process tests and fuzzing.
+func (s *Server) Handler() http.Handler { return s.http.Handler }
+
+// Engine returns the ledger, for tests and benchmarks.
+func (s *Server) Engine() *engine.Engine { return s.engine }
+
+// Close stops serving (waiting up to the context for requests in flight),
+// stops the ledger and closes the store.
+func (s *Server) Close(ctx context.Context) error {
+	close(s.stop)
+	s.broker.close()
+	err := s.http.Shutdown(ctx)
+	if err != nil {
+		s.http.Close()
+	}
+	s.wg.Wait()
+	if e := s.engine.Close(); e != nil && err == nil {
+		err = e
+	}
+	if e := s.store.Close(); e != nil && err == nil {
+		err = e
+	}
+	return err
+}
+
+// reaper reclaims expired leases and borrows, and trims the audit trail.
+func (s *Server) reaper() {
+	defer s.wg.Done()
+	tick := time.NewTicker(s.cfg.ReapInterval)
+	defer tick.Stop()
+	lastPrune := time.Now()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-tick.C:
+		}
+		if now := s.clock.Now(); s.engine.Expired(now) {
+			s.engine.Submit(engine.Reap{Now: now})
+		}
+		if time.Since(lastPrune) > 10*time.Minute {
+			lastPrune = time.Now()
+			if _, err := s.engine.PruneEvents(); err != nil {
+				s.log.Error("prune events", "err", err)
+			}
+		}
+	}
+}
+
+// onEvents runs on the processor goroutine after each commit.
+func (s *Server) onEvents(evs []wire.Event) {
+	for _, e := range evs {
+		s.logEvent(e)
+		if e.Kind == wire.EventDeny {
+			s.metrics.deny(e.Code)
+		}
+	}
+	s.broker.publish(evs)
+}
+
+func (s *Server) logEvent(e wire.Event) {
+	attrs := []any{"kind", e.Kind}
+	for _, kv := range [][2]string{{"feature", e.Feature}, {"user", e.User}, {"host", e.Host},
+		{"checkout", e.Checkout}, {"code", e.Code}, {"detail", e.Detail}} {
+		if kv[1] != "" {
+			attrs = append(attrs, kv[0], kv[1])
+		}
+	}
+	level := slog.LevelInfo
+	if e.Kind == wire.EventDeny {
+		level = slog.LevelWarn
+	}
+	s.log.Log(context.Background(), level, "license "+e.Kind, attrs...)
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,61 @@
+package store
+
+import "time"
+
+// Session is a client process: it owns its checkouts.
+type Session struct {
+	ID            string
+	User          string
+	Host          string
+	PID           int
+	Created       time.Time
+	LastHeartbeat time.Time
+}
+
+// Checkout is a granted network license held by a session.
+type Checkout struct {
+	ID        string
+	Session   string
+	RequestID string
+	Feature   string
+	Version   string
+	Count     int
+	Since     time.Time
+}
+
+// Borrow is a license taken out of the pool until it expires or is returned.
+type Borrow struct {
+	ID        string
+	Session   string
+	RequestID string
+	Feature   string
+	Version   string
+	User      string
+	Host      string
+	Since     time.Time
+	Expires   time.Time
+}
+
+// Grace is a grace period a client activated and reported.
+type Grace struct {
+	TokenID   string
+	Feature   string
+	User      string
+	Host      string
+	Activated time.Time
+	Expires   time.Time
+	Reported  time.Time
+}
+
+// Snapshot is the whole durable state, read at start-up.
+type Snapshot struct {
+	Sessions  []Session
+	Checkouts []Checkout
+	Borrows   []Borrow
+	Graces    []Grace
+	LastSeq   int64 // highest event sequence number
+}
+
+func nanos(t time.Time) int64 { return t.UnixNano() }
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }

@@ -1,0 +1,125 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/floatlic/floatlic/internal/wire"
+)
+
+var statements = map[string]string{
+	"insertSession": `INSERT INTO sessions (id, user, host, pid, created, last_heartbeat)
+		VALUES (?, ?, ?, ?, ?, ?)`,
+	"heartbeat":     `UPDATE sessions SET last_heartbeat = ? WHERE id = ?`,
+	"deleteSession": `DELETE FROM sessions WHERE id = ?`,
+	"insertCheckout": `INSERT INTO checkouts (id, session, request_id, feature, version, count, since)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	"deleteCheckout": `DELETE FROM checkouts WHERE id = ?`,
+	"insertBorrow": `INSERT INTO borrows (id, session, request_id, feature, version, user, host, since, expires)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	"deleteBorrow": `DELETE FROM borrows WHERE id = ?`,
+	"upsertGrace": `INSERT INTO graces (token_id, feature, user, host, activated, expires, reported)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (token_id) DO UPDATE SET reported = excluded.reported`,
+	"deleteGrace": `DELETE FROM graces WHERE token_id = ?`,
+	"insertEvent": `INSERT INTO events (seq, at, kind, feature, user, host, session, checkout, count, code, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+}
+
+func (s *Store) prepare() error {
+	s.stmts = make(map[string]*sql.Stmt, len(statements))
+	for name, q := range statements {
+		st, err := s.db.Prepare(q)
+		if err != nil {
+			return fmt.Errorf("prepare %s: %w", name, domainErr(err))
+		}
+		s.stmts[name] = st
+	}
+	return nil
+}
+
+// Tx is one write transaction. The processor opens one per batch of
+// commands: begin, the helpers below, then Commit, with a deferred Rollback.
+type Tx struct {
+	tx  *sql.Tx
+	s   *Store
+	err error // first error; later calls do nothing
+}
+
+// Begin starts a write transaction.
+func (s *Store) Begin() (*Tx, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", domainErr(err))
+	}
+	return &Tx{tx: tx, s: s}, nil
+}
+
+// exec runs a prepared statement, remembering the first failure so that
+// callers can apply a whole batch and check once, at Commit.
+func (t *Tx) exec(name string, args ...any) {
+	if t.err != nil {
+		return
+	}
+	if _, err := t.tx.StmtContext(ctx, t.s.stmts[name]).ExecContext(ctx, args...); err != nil {
+		t.err = fmt.Errorf("%s: %w", name, domainErr(err))
+	}
+}
+
+// Commit commits the transaction, or reports the first failed statement.
+func (t *Tx) Commit() error {
+	if t.err != nil {
+		t.tx.Rollback()
+		return t.err
+	}
+	if err := t.tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", domainErr(err))
+	}
+	return nil
+}
+
+// Rollback abandons the transaction; after Commit it does nothing.
+func (t *Tx) Rollback() { t.tx.Rollback() }
+
+// InsertSession records a new session.
+func (t *Tx) InsertSession(s Session) {
+	t.exec("insertSession", s.ID, s.User, s.Host, s.PID, nanos(s.Created), nanos(s.LastHeartbeat))
+}
+
+// Heartbeat records a session's latest heartbeat.
+func (t *Tx) Heartbeat(id string, at time.Time) { t.exec("heartbeat", nanos(at), id) }
+
+// DeleteSession removes a session (its checkouts are deleted one by one by the caller).
+func (t *Tx) DeleteSession(id string) { t.exec("deleteSession", id) }
+
+// InsertCheckout records a granted checkout.
+func (t *Tx) InsertCheckout(c Checkout) {
+	t.exec("insertCheckout", c.ID, c.Session, c.RequestID, c.Feature, c.Version, c.Count, nanos(c.Since))
+}
+
+// DeleteCheckout removes a checkout.
+func (t *Tx) DeleteCheckout(id string) { t.exec("deleteCheckout", id) }
+
+// InsertBorrow records a borrow.
+func (t *Tx) InsertBorrow(b Borrow) {
+	t.exec("insertBorrow", b.ID, b.Session, b.RequestID, b.Feature, b.Version, b.User, b.Host,
+		nanos(b.Since), nanos(b.Expires))
+}
+
+// DeleteBorrow removes a borrow.
+func (t *Tx) DeleteBorrow(id string) { t.exec("deleteBorrow", id) }
+
+// UpsertGrace records a grace report; a repeated report only updates its time.
+func (t *Tx) UpsertGrace(g Grace) {
+	t.exec("upsertGrace", g.TokenID, g.Feature, g.User, g.Host, nanos(g.Activated), nanos(g.Expires), nanos(g.Reported))
+}
+
+// DeleteGrace forgets a grace record.
+func (t *Tx) DeleteGrace(tokenID string) { t.exec("deleteGrace", tokenID) }
+
+// InsertEvent appends to the audit trail.
+func (t *Tx) InsertEvent(e wire.Event) {
+	t.exec("insertEvent", e.Seq, nanos(e.Time), e.Kind, e.Feature, e.User, e.Host, e.Session,
+		e.Checkout, e.Count, e.Code, e.Detail)
+}
