@@ -112,11 +112,13 @@ func (e *Engine) applyBatch(batch []*pending) {
 		t.events = nil
 	}
 	e.mu.Unlock()
-	for i, p := range batch {
-		p.res <- results[i]
-	}
+	// Events go out before the replies, so a client that was answered
+	// finds its change in the logs, metrics and event streams.
 	if len(t.events) > 0 && e.onEvent != nil {
 		e.onEvent(t.events)
+	}
+	for i, p := range batch {
+		p.res <- results[i]
 	}
 }
 

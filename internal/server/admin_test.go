@@ -1,0 +1,150 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/floatlic/floatlic/internal/servertest"
+	"github.com/floatlic/floatlic/internal/wire"
+)
+
+func adminPost(t *testing.T, addr, path, token string, body any) (int, []byte) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+path, bytes.NewReader(b))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, data
+}
+
+func TestAdminRemove(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	c := newClient("ann")
+	co, err := checkout(t, s.Addr, c, "r", "cad_pro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, token := range []string{"", "wrong"} {
+		st, body := adminPost(t, s.Addr, wire.PathRemove, token, wire.RemoveRequest{CheckoutID: co.CheckoutID})
+		if st != http.StatusUnauthorized || !strings.Contains(string(body), wire.CodeUnauthorized) {
+			t.Fatalf("remove with token %q: %d %s", token, st, body)
+		}
+	}
+	st, body := adminPost(t, s.Addr, wire.PathRemove, s.AdminToken, wire.RemoveRequest{CheckoutID: co.CheckoutID})
+	if st != http.StatusOK || !strings.Contains(string(body), `"removed":1`) {
+		t.Fatalf("remove: %d %s", st, body)
+	}
+	if used, _ := inUse(t, s.Addr, "cad_pro"); used != 0 {
+		t.Fatalf("in use after remove = %d", used)
+	}
+}
+
+func TestGraceReportShowsInStatus(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	c := newClient("gus")
+	now := time.Now().UTC()
+	report := wire.GraceReport{Client: c, TokenID: "tok1", Feature: "cad_pro", Activated: now, Expires: now.Add(48 * time.Hour)}
+	for range 2 { // idempotent
+		if _, err := post(t, s.Addr, wire.PathGrace, report, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := status(t, s.Addr)
+	if len(st.Graces) != 1 || st.Graces[0].User != "gus" {
+		t.Fatalf("graces = %+v, want one for gus", st.Graces)
+	}
+	for _, f := range st.Features {
+		if f.Name == "cad_pro" && (f.Grace != 1 || f.InUse != 0) {
+			t.Fatalf("cad_pro %+v: want grace 1, in use 0 (grace is not taken from the pool)", f)
+		}
+	}
+	report.Feature = "cad_view"
+	if _, err := post(t, s.Addr, wire.PathGrace, report, nil); err == nil || err.Code != wire.CodeGraceNotAllowed {
+		t.Fatalf("grace report for a feature without GRACE: %v", err)
+	}
+}
+
+func TestEventsStream(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	resp, err := http.Get("http://" + s.Addr + wire.PathEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
+	}
+	events := make(chan wire.Event, 16)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var e wire.Event
+				json.Unmarshal([]byte(data), &e)
+				events <- e
+			}
+		}
+		close(events)
+	}()
+	next := func() wire.Event {
+		select {
+		case e := <-events:
+			return e
+		case <-time.After(5 * time.Second):
+			t.Fatal("no event within 5 s")
+		}
+		return wire.Event{}
+	}
+	if e := next(); e.Kind != wire.EventStart {
+		t.Fatalf("first replayed event %+v, want start", e)
+	}
+	c := newClient("eve")
+	if _, err := checkout(t, s.Addr, c, "r", "solver"); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(); e.Kind != wire.EventGrant || e.User != "eve" || e.Feature != "solver" {
+		t.Fatalf("event %+v, want eve's grant of solver", e)
+	}
+	checkout(t, s.Addr, newClient("x"), "r", "solver")
+	next()
+	checkout(t, s.Addr, newClient("y"), "r", "solver") // COUNT 2: refused
+	if e := next(); e.Kind != wire.EventDeny || e.Code != wire.CodeCountExhausted {
+		t.Fatalf("event %+v, want a count_exhausted denial", e)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	checkout(t, s.Addr, newClient("m"), "r", "solver")
+	checkout(t, s.Addr, newClient("m"), "r", "nope")
+	resp, err := http.Get("http://" + s.Addr + wire.PathMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`floatlic_licenses_in_use{feature="solver"} 1`,
+		`floatlic_denials_total{code="unknown_feature"} 1`,
+		`floatlic_requests_total{path="/v1/checkout",status="200"} 1`,
+		`floatlic_request_duration_seconds_count{path="/v1/checkout"} 2`,
+		`process_resident_memory_bytes`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}

@@ -1,0 +1,211 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/floatlic/floatlic/internal/engine"
+	"github.com/floatlic/floatlic/internal/servertest"
+	"github.com/floatlic/floatlic/internal/wire"
+)
+
+// benchTemplate has one feature with a pool larger than any benchmark needs.
+var benchTemplate = []byte(`FEATURE bench {
+  VENDOR  = acme
+  VERSION = 1.0
+  COUNT   = 1000000
+  EXPIRE  = permanent
+}
+`)
+
+// benchClient is a keep-alive HTTP client for concurrent load.
+func benchClient(conns int) *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns,
+		MaxConnsPerHost: conns, IdleConnTimeout: time.Minute}}
+}
+
+func benchPost(hc *http.Client, url string, req, reply any) error {
+	b, _ := json.Marshal(req)
+	resp, err := hc.Post(url, "application/json", bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("%s: %s", resp.Status, body)
+	}
+	return json.NewDecoder(resp.Body).Decode(reply)
+}
+
+// parallel runs n operations spread over clients goroutines and reports
+// them per second as unit.
+func parallel(b *testing.B, clients int, unit string, op func(client, i int) error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	b.ResetTimer()
+	start := time.Now()
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1))
+				if i > b.N {
+					return
+				}
+				if err := op(c, i); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), unit)
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+}
+
+// BenchmarkCheckoutCheckin measures durable checkout+checkin pairs over real
+// HTTP on loopback (synchronous=FULL unless -sync normal is wanted: see the
+// sync sub-benchmarks).
+func BenchmarkCheckoutCheckin(b *testing.B) {
+	for _, sync := range []string{"full", "normal"} {
+		for _, clients := range []int{1, 64} {
+			b.Run(fmt.Sprintf("sync=%s/clients=%d", sync, clients), func(b *testing.B) {
+				s := servertest.Start(b, servertest.Options{Template: benchTemplate, Sync: sync,
+					HeartbeatInterval: time.Minute, Lease: 5 * time.Minute})
+				url := "http://" + s.Addr
+				hc := benchClient(clients)
+				sessions := make([]wire.Client, clients)
+				for i := range sessions {
+					sessions[i] = newClient(fmt.Sprint("u", i))
+				}
+				parallel(b, clients, "pairs/s", func(c, i int) error {
+					var co wire.CheckoutReply
+					if err := benchPost(hc, url+wire.PathCheckout, wire.CheckoutRequest{Client: sessions[c],
+						RequestID: fmt.Sprint("r", i), Feature: "bench"}, &co); err != nil {
+						return err
+					}
+					var ci wire.CheckinReply
+					return benchPost(hc, url+wire.PathCheckin, wire.CheckinRequest{Client: sessions[c], CheckoutID: co.CheckoutID}, &ci)
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkHeartbeat measures heartbeats over HTTP from 64 connections while
+// 10,000 sessions are live.
+func BenchmarkHeartbeat(b *testing.B) {
+	const live = 10_000
+	s := servertest.Start(b, servertest.Options{Template: benchTemplate, HeartbeatInterval: time.Minute, Lease: time.Hour})
+	sessions := liveSessions(b, s.Server().Engine(), live)
+	url := "http://" + s.Addr + wire.PathHeartbeat
+	hc := benchClient(64)
+	parallel(b, 64, "heartbeats/s", func(_, i int) error {
+		var r wire.HeartbeatReply
+		return benchPost(hc, url, wire.HeartbeatRequest{Client: sessions[i%live]}, &r)
+	})
+}
+
+// liveSessions gives n sessions one checkout each, straight through the
+// engine, from 256 goroutines so that commits are shared.
+func liveSessions(b *testing.B, e *engine.Engine, n int) []wire.Client {
+	b.Helper()
+	out := make([]wire.Client, n)
+	for i := range out {
+		out[i] = newClient(fmt.Sprint("user", i))
+	}
+	now := time.Now()
+	var wg sync.WaitGroup
+	var failed atomic.Pointer[wire.Error]
+	for g := range 256 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < n; i += 256 {
+				res := e.Submit(engine.Checkout{Now: now, Client: out[i], RequestID: "r", CheckoutID: fmt.Sprintf("co%d", i), Feature: "bench"})
+				if res.Err != nil {
+					failed.Store(res.Err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := failed.Load(); err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// BenchmarkSessionMemory reports the heap each live session (with one
+// checkout) costs.
+func BenchmarkSessionMemory(b *testing.B) {
+	const n = 100_000
+	for range b.N {
+		s := servertest.Start(b, servertest.Options{Template: benchTemplate, HeartbeatInterval: time.Minute, Lease: time.Hour})
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		liveSessions(b, s.Server().Engine(), n)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "bytes/session")
+		s.Stop()
+	}
+}
+
+// BenchmarkBareHandler is the transport baseline: a net/http handler that
+// decodes the same checkout request and encodes a reply, doing nothing else,
+// driven the same way as BenchmarkCheckoutCheckin (two requests per pair).
+func BenchmarkBareHandler(b *testing.B) {
+	for _, clients := range []int{1, 64} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			url := bareServer(b)
+			hc := benchClient(clients)
+			c := newClient("u")
+			parallel(b, clients, "pairs/s", func(_, i int) error {
+				var r wire.CheckoutReply
+				if err := benchPost(hc, url, wire.CheckoutRequest{Client: c, RequestID: fmt.Sprint("r", i), Feature: "bench"}, &r); err != nil {
+					return err
+				}
+				return benchPost(hc, url, wire.CheckoutRequest{Client: c, RequestID: fmt.Sprint("r", i), Feature: "bench"}, &r)
+			})
+		})
+	}
+}
+
+func bareServer(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req wire.CheckoutRequest
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(wire.CheckoutReply{CheckoutID: req.RequestID, Feature: req.Feature, Count: 1, Since: time.Now()})
+	})}
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
+}
