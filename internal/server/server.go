@@ -190,6 +190,9 @@ func (s *Server) Instance() string { return s.instance }
 // Handler returns the HTTP handler, for in-process tests and fuzzing.
 func (s *Server) Handler() http.Handler { return s.http.Handler }
 
+// Store returns the database, for tests.
+func (s *Server) Store() *store.Store { return s.store }
+
 // Engine returns the ledger, for tests and benchmarks.
 func (s *Server) Engine() *engine.Engine { return s.engine }
 

@@ -216,3 +216,23 @@ func domainErr(err error) error {
 // ctx is used for statements the processor runs: it must never be cancelled
 // half-way through a batch by a client going away.
 var ctx = context.Background()
+
+// LimitPages caps the database at n pages (0 lifts the cap), after which
+// writes fail with ErrDiskFull as on a full disk. Tests use it to check that
+// a full disk loses nothing; an admin could use it as a size cap.
+func (s *Store) LimitPages(n int64) error {
+	if n <= 0 {
+		n = 4294967294
+	}
+	if _, err := s.db.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", n)); err != nil {
+		return fmt.Errorf("limit %s to %d pages: %w", s.path, n, domainErr(err))
+	}
+	return nil
+}
+
+// PageCount returns the database's size in pages.
+func (s *Store) PageCount() (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, "PRAGMA page_count").Scan(&n)
+	return n, domainErr(err)
+}
