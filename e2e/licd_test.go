@@ -287,3 +287,15 @@ func waitUntil(t *testing.T, what string, cond func() bool, p *proc) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestSIGTERMShutsDownCleanly(t *testing.T) {
+	p := startLicd(t, "demo", "--listen", "127.0.0.1:0")
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	err := p.cmd.Wait()
+	if err != nil {
+		t.Fatalf("licd demo after SIGTERM: %v; stderr:\n%s", err, p.Stderr())
+	}
+	if !strings.Contains(p.Stderr(), "shutting down") {
+		t.Fatalf("no shutdown in the log:\n%s", p.Stderr())
+	}
+}

@@ -58,11 +58,25 @@ func (t *txn) write(f func(*store.Tx)) {
 	}
 }
 
+// event records ev; the batch's events are written together at commit.
 func (t *txn) event(ev wire.Event) {
 	t.e.seq++
 	ev.Seq = t.e.seq
 	t.events = append(t.events, ev)
-	t.write(func(tx *store.Tx) { tx.InsertEvent(ev) })
+}
+
+// commit writes the batch's events and commits, if anything was written.
+func (t *txn) commit() error {
+	if len(t.events) > 0 {
+		t.write(func(tx *store.Tx) { tx.InsertEvents(t.events) })
+	}
+	if t.err != nil {
+		return t.err
+	}
+	if t.tx == nil {
+		return nil
+	}
+	return t.tx.Commit()
 }
 
 func clientEvent(kind string, now time.Time, c wire.Client, feature string) wire.Event {

@@ -55,10 +55,7 @@ func (e *Engine) Close() error {
 	defer e.mu.Unlock()
 	t := &txn{e: e}
 	e.flush(t)
-	if t.tx == nil {
-		return t.err
-	}
-	return t.tx.Commit()
+	return t.commit()
 }
 
 func (e *Engine) run() {
@@ -99,11 +96,7 @@ func (e *Engine) applyBatch(batch []*pending) {
 		e.flush(t)
 		e.lastFlush = now
 	}
-	err := t.err
-	if err == nil && t.tx != nil {
-		err = t.tx.Commit()
-	}
-	if err != nil {
+	if err := t.commit(); err != nil {
 		if t.tx != nil {
 			t.tx.Rollback()
 		}

@@ -258,3 +258,33 @@ func TestExpiredFeatureIsRefused(t *testing.T) {
 		t.Fatalf("permanent feature: %v", err)
 	}
 }
+
+func TestHostIDAndStart(t *testing.T) {
+	tmpl := []byte(`FEATURE locked {
+  VENDOR  = acme
+  VERSION = 1.0
+  COUNT   = 3
+  HOSTID  = "no-such-host-id-anywhere"
+  EXPIRE  = permanent
+}
+FEATURE later {
+  VENDOR  = acme
+  VERSION = 1.0
+  COUNT   = 3
+  START   = 2026-06-01
+  EXPIRE  = permanent
+}
+`)
+	fc := clock.NewFake(epoch) // 2026-03-01
+	s := servertest.Start(t, servertest.Options{Clock: fc, Template: tmpl})
+	if _, err := checkout(t, s.Addr, newClient("h"), "r", "locked"); err == nil || err.Code != wire.CodeHostMismatch {
+		t.Fatalf("checkout of a feature locked to another host: %v, want host_mismatch", err)
+	}
+	if _, err := checkout(t, s.Addr, newClient("h"), "r", "later"); err == nil || err.Code != wire.CodeNotStarted {
+		t.Fatalf("checkout before START: %v, want not_started", err)
+	}
+	fc.Set(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	if _, err := checkout(t, s.Addr, newClient("h"), "r", "later"); err != nil {
+		t.Fatalf("checkout on the START day: %v", err)
+	}
+}

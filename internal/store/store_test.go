@@ -32,7 +32,7 @@ func TestRoundTripAndReopen(t *testing.T) {
 	tx.InsertCheckout(Checkout{ID: "c1", Session: "s1", RequestID: "r1", Feature: "cad", Version: "1.0", Count: 2, Since: now})
 	tx.InsertBorrow(Borrow{ID: "b1", Session: "s1", RequestID: "r2", Feature: "cad", Version: "1.0", User: "ann", Host: "ws1", Since: now, Expires: now.Add(time.Hour)})
 	tx.UpsertGrace(Grace{TokenID: "g1", Feature: "cad", User: "ann", Host: "ws1", Activated: now, Expires: now.Add(time.Hour), Reported: now})
-	tx.InsertEvent(wire.Event{Seq: 1, Time: now, Kind: wire.EventGrant, Feature: "cad", User: "ann"})
+	tx.InsertEvents([]wire.Event{{Seq: 1, Time: now, Kind: wire.EventGrant, Feature: "cad", User: "ann"}})
 	tx.Heartbeat("s1", now.Add(time.Minute))
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
@@ -79,17 +79,19 @@ func TestConstraintBecomesErrConflict(t *testing.T) {
 func TestPruneEvents(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "licd.db"))
 	tx, _ := s.Begin()
-	for i := 1; i <= 10; i++ {
-		tx.InsertEvent(wire.Event{Seq: int64(i), Kind: wire.EventGrant})
+	var evs []wire.Event
+	for i := 1; i <= 100; i++ {
+		evs = append(evs, wire.Event{Seq: int64(i), Kind: wire.EventGrant})
 	}
+	tx.InsertEvents(evs)
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.PruneEvents(3); err != nil || n != 7 {
-		t.Fatalf("pruned %d, %v; want 7", n, err)
+	if n, err := s.PruneEvents(3); err != nil || n != 97 {
+		t.Fatalf("pruned %d, %v; want 97", n, err)
 	}
-	evs, _ := s.Events(-1, 100)
-	if len(evs) != 3 || evs[0].Seq != 8 {
+	evs, _ = s.Events(-1, 100)
+	if len(evs) != 3 || evs[0].Seq != 98 {
 		t.Fatalf("left %+v", evs)
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/floatlic/floatlic/internal/wire"
@@ -23,13 +24,29 @@ var statements = map[string]string{
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (token_id) DO UPDATE SET reported = excluded.reported`,
 	"deleteGrace": `DELETE FROM graces WHERE token_id = ?`,
-	"insertEvent": `INSERT INTO events (seq, at, kind, feature, user, host, session, checkout, count, code, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 }
 
+// eventColumns is the events table's column list; events are inserted many
+// rows to a statement (see InsertEvents).
+const eventColumns = `INSERT INTO events (seq, at, kind, feature, user, host, session, checkout, count, code, detail) VALUES `
+
+// eventChunks are the row counts of the prepared events INSERTs: a batch's
+// events go in chunks of these sizes, largest first (11 parameters a row,
+// well inside SQLite's limit).
+var eventChunks = []int{64, 32, 16, 8, 4, 2, 1}
+
+func eventsStatement(n int) string { return fmt.Sprintf("insertEvents%d", n) }
+
 func (s *Store) prepare() error {
-	s.stmts = make(map[string]*sql.Stmt, len(statements))
+	all := make(map[string]string, len(statements)+len(eventChunks))
 	for name, q := range statements {
+		all[name] = q
+	}
+	for _, n := range eventChunks {
+		all[eventsStatement(n)] = eventColumns + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+	}
+	s.stmts = make(map[string]*sql.Stmt, len(all))
+	for name, q := range all {
 		st, err := s.db.Prepare(q)
 		if err != nil {
 			return fmt.Errorf("prepare %s: %w", name, domainErr(err))
@@ -42,9 +59,10 @@ func (s *Store) prepare() error {
 // Tx is one write transaction. The processor opens one per batch of
 // commands: begin, the helpers below, then Commit, with a deferred Rollback.
 type Tx struct {
-	tx  *sql.Tx
-	s   *Store
-	err error // first error; later calls do nothing
+	tx    *sql.Tx
+	s     *Store
+	stmts map[string]*sql.Stmt // the store's statements bound to this transaction
+	err   error                // first error; later calls do nothing
 }
 
 // Begin starts a write transaction.
@@ -53,7 +71,7 @@ func (s *Store) Begin() (*Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", domainErr(err))
 	}
-	return &Tx{tx: tx, s: s}, nil
+	return &Tx{tx: tx, s: s, stmts: make(map[string]*sql.Stmt, 8)}, nil
 }
 
 // exec runs a prepared statement, remembering the first failure so that
@@ -62,7 +80,12 @@ func (t *Tx) exec(name string, args ...any) {
 	if t.err != nil {
 		return
 	}
-	if _, err := t.tx.StmtContext(ctx, t.s.stmts[name]).ExecContext(ctx, args...); err != nil {
+	st := t.stmts[name]
+	if st == nil {
+		st = t.tx.StmtContext(ctx, t.s.stmts[name])
+		t.stmts[name] = st
+	}
+	if _, err := st.ExecContext(ctx, args...); err != nil {
 		t.err = fmt.Errorf("%s: %w", name, domainErr(err))
 	}
 }
@@ -118,8 +141,24 @@ func (t *Tx) UpsertGrace(g Grace) {
 // DeleteGrace forgets a grace record.
 func (t *Tx) DeleteGrace(tokenID string) { t.exec("deleteGrace", tokenID) }
 
-// InsertEvent appends to the audit trail.
-func (t *Tx) InsertEvent(e wire.Event) {
-	t.exec("insertEvent", e.Seq, nanos(e.Time), e.Kind, e.Feature, e.User, e.Host, e.Session,
-		e.Checkout, e.Count, e.Code, e.Detail)
+// InsertEvents appends to the audit trail, many rows to a statement: one
+// batch's events cost a few statements, not one each.
+func (t *Tx) InsertEvents(evs []wire.Event) {
+	for len(evs) > 0 && t.err == nil {
+		n := eventChunks[0]
+		for _, c := range eventChunks {
+			if c <= len(evs) {
+				n = c
+				break
+			}
+		}
+		name := eventsStatement(n)
+		args := make([]any, 0, 11*n)
+		for _, e := range evs[:n] {
+			args = append(args, e.Seq, nanos(e.Time), e.Kind, e.Feature, e.User, e.Host, e.Session,
+				e.Checkout, e.Count, e.Code, e.Detail)
+		}
+		t.exec(name, args...)
+		evs = evs[n:]
+	}
 }
