@@ -132,6 +132,8 @@ func New(cfg Config) (*Server, error) {
 				"feature", f.Name, "hostid", strings.Join(f.HostIDs, " "))
 		}
 	}
+	s.wg.Add(1) // here, not in Serve, so that Close can never race the start
+	go s.reaper()
 	s.http = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -166,8 +168,6 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.addr = ln.Addr().String()
 	s.mu.Unlock()
-	s.wg.Add(1)
-	go s.reaper()
 	s.log.Info("serving", "addr", s.addr, "instance", s.instance, "features", len(s.engine.Features()),
 		"sessions", s.engine.Sessions())
 	err := s.http.Serve(ln)

@@ -1,0 +1,21 @@
+// Command licborrow is floatlic's end-user client: it checks a license out
+// to test the setup, borrows and returns licenses, and shows the borrowed
+// licenses and grace state kept for the user. See internal/cli/licborrow.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/floatlic/floatlic/internal/cli/exit"
+	"github.com/floatlic/floatlic/internal/cli/licborrow"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := exit.Run(ctx, licborrow.App(), os.Args, os.Stderr)
+	stop()
+	os.Exit(code)
+}
