@@ -104,15 +104,17 @@ func run(ctx context.Context, cfg server.Config, listen, cert, key string, banne
 		srv.Close(context.Background())
 		return exit.WithCode(exit.Setup, err)
 	}
-	fmt.Fprintf(Stdout, "listening on %s://%s\n", scheme, ln.Addr())
-	if banner != nil {
-		banner(ln.Addr().String())
-	}
+	// Signals are caught before the address is printed: whoever reads it
+	// may signal at once.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	fmt.Fprintf(Stdout, "listening on %s://%s\n", scheme, ln.Addr())
+	if banner != nil {
+		banner(ln.Addr().String())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	for {
