@@ -171,7 +171,10 @@ func (e *Engine) newSession(t *txn, c wire.Client, now time.Time) *session {
 func (e *Engine) touch(s *session, now time.Time) {
 	s.LastHeartbeat = now
 	s.leaseUntil = now.Add(e.cfg.Lease)
-	e.dirty[s.ID] = true
+	if !s.dirty { // a flag, not a map: a heartbeat is a hot path
+		s.dirty = true
+		e.dirty = append(e.dirty, s)
+	}
 }
 
 func (e *Engine) checkoutReply(co *store.Checkout) wire.CheckoutReply {
@@ -258,7 +261,6 @@ func (e *Engine) endSession(t *txn, s *session) {
 		t.write(func(tx *store.Tx) { tx.DeleteCheckout(co.ID) })
 	}
 	delete(e.sessions, s.ID)
-	delete(e.dirty, s.ID)
 	t.write(func(tx *store.Tx) { tx.DeleteSession(s.ID) })
 }
 

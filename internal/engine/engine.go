@@ -13,6 +13,13 @@
 // memory state is reloaded from the store and the whole batch is refused, so
 // memory and disk never disagree.
 //
+// Heartbeats change memory only (the lease). Their times are written in
+// bulk, not one by one: every FlushPeriod the sessions heard from since the
+// last flush are sorted by id and written a chunk per batch, so that a large
+// flush neither stalls one batch nor touches the same page twice. Nothing
+// depends on the stored times but what licstat shows after a restart, which
+// gives every session a fresh lease anyway.
+//
 // Invariant: for every feature, licenses in use plus borrowed ≤ COUNT.
 // Grace licenses are reported, not counted.
 package engine
@@ -47,13 +54,14 @@ type Config struct {
 	Lease       time.Duration // a session's lease after each request from it
 	KeepEvents  int64         // events kept in the audit trail; 0: 1,000,000
 	GraceKeep   time.Duration // how long expired grace reports are kept; 0: 7 days
-	FlushPeriod time.Duration // how often heartbeat times are written; 0: 5 s
+	FlushPeriod time.Duration // how often heartbeat times are written; 0: 1 min
 }
 
 type session struct {
 	store.Session
 	leaseUntil time.Time
 	checkouts  []*store.Checkout
+	dirty      bool // in Engine.dirty: its heartbeat time is not yet written
 }
 
 func (s *session) byRequest(id string) *store.Checkout {
@@ -92,7 +100,8 @@ type Engine struct {
 	graces    map[string]*store.Grace
 	use       map[string]*use
 	seq       int64
-	dirty     map[string]bool // sessions whose heartbeat time is not yet written
+	dirty     []*session // sessions whose heartbeat time is not yet written (some may have ended)
+	flushing  []string   // sorted ids of sessions whose time the current flush writes next
 	lastFlush time.Time
 
 	queue   chan *pending
@@ -116,7 +125,7 @@ func Open(st *store.Store, features []*Feature, cfg Config, now time.Time, onEve
 		cfg.GraceKeep = 7 * 24 * time.Hour
 	}
 	if cfg.FlushPeriod <= 0 {
-		cfg.FlushPeriod = 5 * time.Second
+		cfg.FlushPeriod = time.Minute
 	}
 	e := &Engine{cfg: cfg, store: st, onEvent: onEvent,
 		queue: make(chan *pending, 4096), done: make(chan struct{}), stopped: make(chan struct{})}
@@ -139,7 +148,8 @@ func (e *Engine) load(now time.Time) error {
 	e.borrows = make(map[string]*store.Borrow, len(snap.Borrows))
 	e.graces = make(map[string]*store.Grace, len(snap.Graces))
 	e.use = make(map[string]*use)
-	e.dirty = make(map[string]bool)
+	e.dirty = nil
+	e.flushing = nil
 	e.seq = snap.LastSeq
 	e.lastFlush = now
 	for _, s := range snap.Sessions {

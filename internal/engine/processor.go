@@ -3,6 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/floatlic/floatlic/internal/store"
@@ -15,15 +17,23 @@ var ErrClosed = errors.New("engine closed")
 // maxBatch bounds how many commands share one transaction.
 const maxBatch = 512
 
+// flushChunk is how many heartbeat times one batch writes: about 3 ms of
+// work on sessions next to each other in the table.
+const flushChunk = 512
+
 type pending struct {
 	cmd Command
 	res chan Result
 }
 
+// pendings are reused: a busy server submits tens of thousands a second.
+var pendings = sync.Pool{New: func() any { return &pending{res: make(chan Result, 1)} }}
+
 // Submit applies cmd and returns its result once it is durable. A command
 // whose batch could not be committed is refused with code unavailable.
 func (e *Engine) Submit(cmd Command) Result {
-	p := &pending{cmd: cmd, res: make(chan Result, 1)}
+	p := pendings.Get().(*pending)
+	p.cmd = cmd
 	select {
 	case e.queue <- p:
 	case <-e.done:
@@ -31,6 +41,8 @@ func (e *Engine) Submit(cmd Command) Result {
 	}
 	select {
 	case r := <-p.res:
+		p.cmd = nil
+		pendings.Put(p)
 		return r
 	case <-e.stopped:
 		select {
@@ -54,7 +66,8 @@ func (e *Engine) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	t := &txn{e: e}
-	e.flush(t)
+	e.startFlush()
+	e.flushNext(t, len(e.flushing))
 	return t.commit()
 }
 
@@ -92,10 +105,11 @@ func (e *Engine) applyBatch(batch []*pending) {
 		results[i] = p.cmd.apply(e, t)
 		now = maxTime(now, p.cmd.time())
 	}
-	if now.Sub(e.lastFlush) >= e.cfg.FlushPeriod {
-		e.flush(t)
+	if len(e.flushing) == 0 && now.Sub(e.lastFlush) >= e.cfg.FlushPeriod {
+		e.startFlush()
 		e.lastFlush = now
 	}
+	e.flushNext(t, flushChunk)
 	if err := t.commit(); err != nil {
 		if t.tx != nil {
 			t.tx.Rollback()
@@ -133,15 +147,34 @@ func (e *Engine) fail(err error, n int, now time.Time) []Result {
 	return out
 }
 
-// flush writes the heartbeat times not yet written.
-func (e *Engine) flush(t *txn) {
-	for id := range e.dirty {
+// startFlush queues the heartbeat times not yet written, in id order (the
+// table's order, so each chunk touches few pages), after any still queued.
+func (e *Engine) startFlush() {
+	ids := make([]string, 0, len(e.dirty))
+	for _, s := range e.dirty {
+		if s.dirty && e.sessions[s.ID] == s { // still live
+			ids = append(ids, s.ID)
+		}
+		s.dirty = false
+	}
+	slices.Sort(ids)
+	e.flushing = append(e.flushing, ids...)
+	clear(e.dirty)
+	e.dirty = e.dirty[:0]
+}
+
+// flushNext writes up to n queued heartbeat times, each session's latest.
+func (e *Engine) flushNext(t *txn, n int) {
+	n = min(n, len(e.flushing))
+	for _, id := range e.flushing[:n] {
 		if s := e.sessions[id]; s != nil {
-			at := s.LastHeartbeat
-			t.write(func(tx *store.Tx) { tx.Heartbeat(id, at) })
+			t.write(func(tx *store.Tx) { tx.Heartbeat(id, s.LastHeartbeat) })
 		}
 	}
-	clear(e.dirty)
+	e.flushing = e.flushing[n:]
+	if len(e.flushing) == 0 {
+		e.flushing = nil
+	}
 }
 
 // PruneEvents trims the audit trail to the configured size. It runs on the

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/floatlic/floatlic/internal/wire"
@@ -17,7 +17,7 @@ import (
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	post := func(path string, h func(*http.Request) (any, *wire.Error)) {
-		mux.Handle("POST "+path, s.timed(path, s.jsonHandler(h)))
+		mux.Handle("POST "+path, s.jsonHandler(path, h))
 	}
 	post(wire.PathCheckout, s.checkout)
 	post(wire.PathHeartbeat, s.heartbeat)
@@ -27,7 +27,7 @@ func (s *Server) routes() http.Handler {
 	post(wire.PathGrace, s.grace)
 	post(wire.PathRemove, s.admin(s.remove))
 	post(wire.PathReload, s.admin(s.reload))
-	mux.Handle("GET "+wire.PathStatus, s.timed(wire.PathStatus, s.jsonHandler(s.status)))
+	mux.Handle("GET "+wire.PathStatus, s.jsonHandler(wire.PathStatus, s.status))
 	mux.HandleFunc("GET "+wire.PathEvents, s.events)
 	mux.HandleFunc("GET "+wire.PathMetrics, s.serveMetrics)
 	mux.HandleFunc("GET "+wire.PathHealthz, func(w http.ResponseWriter, _ *http.Request) {
@@ -41,36 +41,59 @@ func (s *Server) routes() http.Handler {
 }
 
 // jsonHandler runs h and writes its reply or error as JSON, with the
-// instance id in the header (and in the reply, where it has the field).
-func (s *Server) jsonHandler(h func(*http.Request) (any, *wire.Error)) http.Handler {
+// instance id in the header (and in the reply, where it has the field),
+// and records the request's latency and status in path's metrics.
+func (s *Server) jsonHandler(path string, h func(*http.Request) (any, *wire.Error)) http.Handler {
+	pm := s.metrics.path(path)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
 		reply, werr := h(r)
+		var status int
 		if werr != nil {
-			s.writeError(w, werr, statusOf(werr.Code))
-			return
+			status = s.writeError(w, werr, statusOf(werr.Code))
+		} else {
+			status = s.writeJSON(w, http.StatusOK, reply)
 		}
-		s.writeJSON(w, http.StatusOK, reply)
+		pm.observe(status, time.Since(start))
 	})
 }
 
-func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(v); err != nil {
-		s.writeError(w, wire.Errorf(wire.CodeInternal, "encode reply: %v", err), http.StatusInternalServerError)
-		return
+// buffers are reused for encoding replies.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// writeJSON writes v with status and returns the status written.
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) int {
+	buf := buffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<10 { // keep small buffers only: a large status reply is rare
+			buf.Reset()
+			buffers.Put(buf)
+		}
+	}()
+	if b, ok := appendReply(buf.AvailableBuffer(), v); ok {
+		buf.Write(b)
+	} else if err := json.NewEncoder(buf).Encode(v); err != nil {
+		return s.writeError(w, wire.Errorf(wire.CodeInternal, "encode reply: %v", err), http.StatusInternalServerError)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set(wire.InstanceHeader, s.instance)
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h.Set(wire.InstanceHeader, s.instance)
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+	return status
 }
 
-func (s *Server) writeError(w http.ResponseWriter, e *wire.Error, status int) {
+var jsonContentType = []string{"application/json"}
+
+// writeError writes e with status and returns the status written.
+func (s *Server) writeError(w http.ResponseWriter, e *wire.Error, status int) int {
 	body, _ := json.Marshal(wire.ErrorReply{Error: e})
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set(wire.InstanceHeader, s.instance)
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h.Set(wire.InstanceHeader, s.instance)
 	w.WriteHeader(status)
 	w.Write(append(body, '\n'))
+	return status
 }
 
 // statusOf maps an error code to its HTTP status.
@@ -95,40 +118,6 @@ func statusOf(code string) int {
 	return http.StatusInternalServerError
 }
 
-// decode reads exactly one JSON object of the request's type: bounded in
-// size, with no unknown fields and nothing after it.
-func decode(r *http.Request, v any) *wire.Error {
-	body := http.MaxBytesReader(nil, r.Body, wire.MaxBodyBytes)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return wire.Errorf(wire.CodeBadRequest, "request body has more than one JSON value")
-	}
-	return nil
-}
-
-func decodeError(err error) *wire.Error {
-	var tooBig *http.MaxBytesError
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &tooBig):
-		return wire.Errorf(wire.CodeBadRequest, "request body is larger than %d bytes", tooBig.Limit)
-	case errors.Is(err, io.EOF):
-		return wire.Errorf(wire.CodeBadRequest, "request body is empty: send a JSON object")
-	case errors.As(err, &syntax):
-		return wire.Errorf(wire.CodeBadRequest, "request body is not valid JSON at byte %d: %v", syntax.Offset, err)
-	case errors.As(err, &typ):
-		return wire.Errorf(wire.CodeBadRequest, "field %q must be a %s, not %s", typ.Field, typ.Type, typ.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return wire.Errorf(wire.CodeBadRequest, "request has an %s", strings.TrimPrefix(err.Error(), "json: "))
-	}
-	return wire.Errorf(wire.CodeBadRequest, "bad request body: %v", err)
-}
-
 // admin guards h with the admin token.
 func (s *Server) admin(h func(*http.Request) (any, *wire.Error)) func(*http.Request) (any, *wire.Error) {
 	return func(r *http.Request) (any, *wire.Error) {
@@ -141,26 +130,6 @@ func (s *Server) admin(h func(*http.Request) (any, *wire.Error)) func(*http.Requ
 		}
 		return h(r)
 	}
-}
-
-// timed records the request's latency and outcome in the metrics.
-func (s *Server) timed(path string, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		h.ServeHTTP(sw, r)
-		s.metrics.observe(path, sw.status, time.Since(start))
-	})
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
 }
 
 // checkClient validates the caller fields every state-changing request has.

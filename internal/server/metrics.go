@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/floatlic/floatlic/internal/version"
@@ -15,40 +16,64 @@ import (
 )
 
 // buckets are the latency histogram's upper bounds, in seconds.
-var buckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}
+var buckets = [...]float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}
+
+// bucketBounds are buckets as durations, for observe.
+var bucketBounds = func() []time.Duration {
+	out := make([]time.Duration, len(buckets))
+	for i, b := range buckets {
+		out[i] = time.Duration(b * float64(time.Second))
+	}
+	return out
+}()
 
 // metrics keeps the counters behind /metrics (Prometheus text format).
+// Each endpoint's counters are made when its route is, so recording a
+// request takes no lock: a few atomic adds.
 type metrics struct {
-	mu       sync.Mutex
-	requests map[string]map[int]uint64 // path → status → count
-	latency  map[string]*histogram
-	denials  map[string]uint64
+	mu      sync.Mutex
+	paths   map[string]*pathMetrics // set up by route registration, read-only after
+	denials map[string]uint64       // under mu
 }
 
-type histogram struct {
-	counts []uint64 // per bucket, not cumulative
-	sum    float64
-	n      uint64
+// pathMetrics are one endpoint's request counts by status and its latency
+// histogram.
+type pathMetrics struct {
+	status [600]atomic.Uint64              // by HTTP status code
+	counts [len(buckets) + 1]atomic.Uint64 // per bucket, not cumulative
+	sumNs  atomic.Int64
+	n      atomic.Uint64
 }
 
 func newMetrics() *metrics {
-	return &metrics{requests: map[string]map[int]uint64{}, latency: map[string]*histogram{}, denials: map[string]uint64{}}
+	return &metrics{paths: map[string]*pathMetrics{}, denials: map[string]uint64{}}
 }
 
-func (m *metrics) observe(path string, status int, d time.Duration) {
+// path returns path's counters, making them on first use. Call it while
+// setting up routes, not per request.
+func (m *metrics) path(path string) *pathMetrics {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.requests[path] == nil {
-		m.requests[path] = map[int]uint64{}
-		m.latency[path] = &histogram{counts: make([]uint64, len(buckets)+1)}
+	pm := m.paths[path]
+	if pm == nil {
+		pm = &pathMetrics{}
+		m.paths[path] = pm
 	}
-	m.requests[path][status]++
-	h := m.latency[path]
-	sec := d.Seconds()
-	i := sort.SearchFloat64s(buckets, sec)
-	h.counts[i]++
-	h.sum += sec
-	h.n++
+	return pm
+}
+
+func (pm *pathMetrics) observe(status int, d time.Duration) {
+	if status < 0 || status >= len(pm.status) {
+		status = 0
+	}
+	pm.status[status].Add(1)
+	i := 0
+	for i < len(bucketBounds) && d > bucketBounds[i] {
+		i++
+	}
+	pm.counts[i].Add(1)
+	pm.sumNs.Add(int64(d))
+	pm.n.Add(1)
 }
 
 func (m *metrics) deny(code string) {
@@ -59,8 +84,7 @@ func (m *metrics) deny(code string) {
 
 func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 	var b strings.Builder
-	st := &wire.Status{}
-	s.engine.Status(s.clock.Now(), st)
+	st := &wire.Status{Features: s.engine.FeatureStatus(s.clock.Now())}
 	gauge(&b, "floatlic_license_count", "Licenses of each feature (COUNT).")
 	for _, f := range st.Features {
 		fmt.Fprintf(&b, "floatlic_license_count{feature=%q} %d\n", f.Name, f.Count)
@@ -82,6 +106,9 @@ func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 	s.metrics.write(&b)
 	gauge(&b, "process_resident_memory_bytes", "Resident memory of licd.")
 	fmt.Fprintf(&b, "process_resident_memory_bytes %d\n", residentBytes())
+	if cpu, ok := cpuSeconds(); ok {
+		fmt.Fprintf(&b, "# HELP process_cpu_seconds_total CPU time licd used, user and system.\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %g\n", cpu)
+	}
 	fmt.Fprintf(&b, "# HELP floatlic_build_info floatlic version.\n# TYPE floatlic_build_info gauge\nfloatlic_build_info{version=%q,instance=%q} 1\n",
 		versionString(), s.instance)
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
@@ -100,23 +127,32 @@ func (m *metrics) write(b *strings.Builder) {
 	for _, code := range sortedKeys(m.denials) {
 		fmt.Fprintf(b, "floatlic_denials_total{code=%q} %d\n", code, m.denials[code])
 	}
+	paths := sortedKeys(m.paths)
 	fmt.Fprintf(b, "# HELP floatlic_requests_total Requests by path and HTTP status.\n# TYPE floatlic_requests_total counter\n")
-	for _, path := range sortedKeys(m.requests) {
-		for _, status := range sortedKeys(m.requests[path]) {
-			fmt.Fprintf(b, "floatlic_requests_total{path=%q,status=\"%d\"} %d\n", path, status, m.requests[path][status])
+	for _, path := range paths {
+		pm := m.paths[path]
+		for status := range pm.status {
+			if n := pm.status[status].Load(); n > 0 {
+				fmt.Fprintf(b, "floatlic_requests_total{path=%q,status=\"%d\"} %d\n", path, status, n)
+			}
 		}
 	}
 	fmt.Fprintf(b, "# HELP floatlic_request_duration_seconds Request latency.\n# TYPE floatlic_request_duration_seconds histogram\n")
-	for _, path := range sortedKeys(m.latency) {
-		h := m.latency[path]
+	for _, path := range paths {
+		pm := m.paths[path]
+		n := pm.n.Load()
+		if n == 0 {
+			continue
+		}
 		var cum uint64
 		for i, le := range buckets {
-			cum += h.counts[i]
+			cum += pm.counts[i].Load()
 			fmt.Fprintf(b, "floatlic_request_duration_seconds_bucket{path=%q,le=%q} %d\n", path, strconv.FormatFloat(le, 'g', -1, 64), cum)
 		}
-		fmt.Fprintf(b, "floatlic_request_duration_seconds_bucket{path=%q,le=\"+Inf\"} %d\n", path, h.n)
-		fmt.Fprintf(b, "floatlic_request_duration_seconds_sum{path=%q} %g\n", path, h.sum)
-		fmt.Fprintf(b, "floatlic_request_duration_seconds_count{path=%q} %d\n", path, h.n)
+		cum += pm.counts[len(buckets)].Load()
+		fmt.Fprintf(b, "floatlic_request_duration_seconds_bucket{path=%q,le=\"+Inf\"} %d\n", path, cum)
+		fmt.Fprintf(b, "floatlic_request_duration_seconds_sum{path=%q} %g\n", path, time.Duration(pm.sumNs.Load()).Seconds())
+		fmt.Fprintf(b, "floatlic_request_duration_seconds_count{path=%q} %d\n", path, cum)
 	}
 }
 

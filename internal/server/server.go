@@ -251,18 +251,23 @@ func (s *Server) onEvents(evs []wire.Event) {
 }
 
 func (s *Server) logEvent(e wire.Event) {
-	attrs := []any{"kind", e.Kind}
-	for _, kv := range [][2]string{{"feature", e.Feature}, {"user", e.User}, {"host", e.Host},
-		{"checkout", e.Checkout}, {"code", e.Code}, {"detail", e.Detail}} {
-		if kv[1] != "" {
-			attrs = append(attrs, kv[0], kv[1])
-		}
-	}
 	level := slog.LevelInfo
 	if e.Kind == wire.EventDeny {
 		level = slog.LevelWarn
 	}
-	s.log.Log(context.Background(), level, "license "+e.Kind, attrs...)
+	ctx := context.Background()
+	if !s.log.Enabled(ctx, level) { // at --log-level warn, a grant costs nothing here
+		return
+	}
+	attrs := make([]slog.Attr, 1, 7)
+	attrs[0] = slog.String("kind", e.Kind)
+	for _, kv := range [...][2]string{{"feature", e.Feature}, {"user", e.User}, {"host", e.Host},
+		{"checkout", e.Checkout}, {"code", e.Code}, {"detail", e.Detail}} {
+		if kv[1] != "" {
+			attrs = append(attrs, slog.String(kv[0], kv[1]))
+		}
+	}
+	s.log.LogAttrs(ctx, level, "license "+e.Kind, attrs...)
 }
 
 func randomID() string {

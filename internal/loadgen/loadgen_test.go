@@ -1,0 +1,167 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/floatlic/floatlic/internal/servertest"
+)
+
+// bigTemplate serves a pool large enough for any test here.
+var bigTemplate = []byte(`FEATURE bench {
+  VENDOR  = acme
+  VERSION = 1.0
+  COUNT   = 100000
+  EXPIRE  = permanent
+}
+FEATURE small {
+  VENDOR  = acme
+  VERSION = 1.0
+  COUNT   = 3
+  EXPIRE  = permanent
+}
+`)
+
+func startServer(t *testing.T) *servertest.Server {
+	t.Helper()
+	return servertest.Start(t, servertest.Options{Template: bigTemplate, HeartbeatInterval: time.Second, Lease: time.Minute})
+}
+
+// waitSessions waits until the server holds n sessions.
+func waitSessions(t *testing.T, s *servertest.Server, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Server().Engine().Sessions() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("server holds %d sessions, want %d", s.Server().Engine().Sessions(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestModes(t *testing.T) {
+	s := startServer(t)
+	tests := []struct {
+		name  string
+		cfg   Config
+		kinds []string
+	}{
+		{"churn", Config{Mode: Churn, Clients: 4}, []string{"checkout", "checkin"}},
+		{"churn open loop", Config{Mode: Churn, Clients: 4, Rate: 400}, []string{"checkout", "checkin"}},
+		{"heartbeat", Config{Mode: Heartbeat, Sessions: 40, Interval: 100 * time.Millisecond, Workers: 4}, []string{"heartbeat"}},
+		{"mixed", Config{Mode: Mixed, Clients: 2, Sessions: 20, Interval: 100 * time.Millisecond}, []string{"checkout", "checkin", "heartbeat"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := tt.cfg
+			cfg.Server, cfg.Feature, cfg.Duration = s.Addr, "bench", 300*time.Millisecond
+			res, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Ops == 0 || res.OpsPerSec <= 0 || res.Errors != 0 {
+				t.Fatalf("ops %d (%.0f/s), errors %v", res.Ops, res.OpsPerSec, res.ErrorSamples)
+			}
+			for _, k := range tt.kinds {
+				if st := res.Requests[k]; st.Count == 0 || st.P50ms <= 0 || st.P99ms < st.P50ms || st.MaxMs < st.P99ms {
+					t.Errorf("%s: %+v", k, st)
+				}
+			}
+			if len(res.Requests) != len(tt.kinds) {
+				t.Errorf("requests %v, want only %v", res.Requests, tt.kinds)
+			}
+			if res.ServerRSSBytes <= 0 || res.ServerSessions == 0 {
+				t.Errorf("server figures missing: RSS %d, sessions %d", res.ServerRSSBytes, res.ServerSessions)
+			}
+			if cfg.Rate > 0 && (res.OpsPerSec > 1.2*cfg.Rate) {
+				t.Errorf("open loop at %g/s ran %.0f/s", cfg.Rate, res.OpsPerSec)
+			}
+			waitSessions(t, s, 0) // every session was closed
+		})
+	}
+}
+
+func TestCountTooSmall(t *testing.T) {
+	s := startServer(t)
+	for _, cfg := range []Config{
+		{Mode: Churn, Clients: 4},
+		{Mode: Heartbeat, Sessions: 4},
+	} {
+		cfg.Server, cfg.Feature, cfg.Duration = s.Addr, "small", time.Second
+		_, err := Run(context.Background(), cfg)
+		if !errors.Is(err, ErrCountTooSmall) || !strings.Contains(err.Error(), "COUNT 3") {
+			t.Errorf("%s with 4 sessions on COUNT 3: %v, want ErrCountTooSmall naming the count", cfg.Mode, err)
+		}
+	}
+	_, err := Run(context.Background(), Config{Server: s.Addr, Feature: "nosuch", Duration: time.Second})
+	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "bench") {
+		t.Errorf("unknown feature: %v, want ErrUsage listing the served ones", err)
+	}
+	waitSessions(t, s, 0)
+}
+
+func TestPicksTheLargestPool(t *testing.T) {
+	s := startServer(t)
+	res, err := Run(context.Background(), Config{Server: s.Addr, Clients: 2, Duration: 100 * time.Millisecond})
+	if err != nil || res.Feature != "bench" {
+		t.Fatalf("feature %q, %v; want bench", res.Feature, err)
+	}
+}
+
+func TestBaselineAndJSON(t *testing.T) {
+	res, err := Baseline(context.Background(), Config{Clients: 4, Duration: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Ops == 0 || res.Errors != 0 {
+		t.Fatalf("baseline: ops %d errors %v", res.Ops, res.ErrorSamples)
+	}
+	b, _ := json.Marshal(res)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	for _, k := range []string{"ops_per_sec", "p50_ms", "p99_ms", "p999_ms", "errors", "errors_by_code", "requests"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("JSON has no %q: %s", k, b)
+		}
+	}
+	var text strings.Builder
+	res.WriteText(&text)
+	for _, want := range []string{"pairs", "checkout", "p99", "errors     none"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report has no %q:\n%s", want, text.String())
+		}
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	for _, cfg := range []Config{
+		{Server: "x:1", Mode: "sideways"},
+		{Server: "x:1", Clients: -1},
+		{Server: "x:1", Mode: Heartbeat, Rate: 10},
+		{Server: "x:1", Interval: time.Microsecond},
+		{},
+	} {
+		if _, err := Run(context.Background(), cfg); !errors.Is(err, ErrUsage) {
+			t.Errorf("%+v: %v, want ErrUsage", cfg, err)
+		}
+	}
+}
+
+func TestCancelStopsEarly(t *testing.T) {
+	s := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	res, err := Run(ctx, Config{Server: s.Addr, Feature: "bench", Clients: 4, Duration: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) > 10*time.Second || res.DurationS > 5 || res.Ops == 0 {
+		t.Fatalf("cancelled run took %v, reported %.1fs with %d ops", time.Since(start), res.DurationS, res.Ops)
+	}
+	waitSessions(t, s, 0)
+}

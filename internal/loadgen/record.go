@@ -1,0 +1,95 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/floatlic/floatlic/licenses"
+)
+
+// kind is a request kind, measured separately.
+type kind int
+
+const (
+	kindCheckout kind = iota
+	kindCheckin
+	kindHeartbeat
+	nKinds
+)
+
+var kindNames = [nKinds]string{"checkout", "checkin", "heartbeat"}
+
+// counters are the live totals the progress bar shows.
+type counters struct {
+	ops, errors atomic.Uint64
+}
+
+// recorder is one worker goroutine's measurements.
+type recorder struct {
+	live   *counters
+	hists  [nKinds]*Histogram
+	ops    uint64
+	errs   map[string]uint64
+	sample map[string]string // one message per error code
+}
+
+func newRecorder(live *counters) *recorder {
+	r := &recorder{live: live, errs: map[string]uint64{}, sample: map[string]string{}}
+	for i := range r.hists {
+		r.hists[i] = NewHistogram()
+	}
+	return r
+}
+
+// observe records one request of kind k that took d (from when it was due)
+// and ended with err.
+func (r *recorder) observe(k kind, d time.Duration, err error) {
+	if err == nil {
+		r.hists[k].Record(d)
+		return
+	}
+	code := errorCode(err)
+	if r.errs[code] == 0 {
+		r.sample[code] = err.Error()
+	}
+	r.errs[code]++
+	r.live.errors.Add(1)
+}
+
+// done counts one finished operation (a pair, or a heartbeat).
+func (r *recorder) done() {
+	r.ops++
+	r.live.ops.Add(1)
+}
+
+func (r *recorder) merge(o *recorder) {
+	for i := range r.hists {
+		r.hists[i].Merge(o.hists[i])
+	}
+	r.ops += o.ops
+	for code, n := range o.errs {
+		if r.errs[code] == 0 {
+			r.sample[code] = o.sample[code]
+		}
+		r.errs[code] += n
+	}
+}
+
+// errorCode names an error as the report counts it: the protocol's code
+// (count_exhausted, no_server, ...), or timeout, network or other.
+func errorCode(err error) string {
+	if code := licenses.ErrorCode(err); code != "" {
+		return code
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case ne != nil:
+		return "network"
+	}
+	return "other"
+}
