@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/procstat"
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
@@ -29,8 +30,8 @@ type sample struct {
 // Config.ServerPID its CPU and memory from /proc.
 func (r *run) sample(ctx context.Context) sample {
 	s := sample{at: time.Now()}
-	s.selfCPU, s.selfHasCPU = processCPU()
-	s.selfRSS = residentBytes()
+	s.selfCPU, s.selfHasCPU = procstat.SelfCPU()
+	s.selfRSS = procstat.SelfRSS()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if m, err := scrape(ctx, &http.Client{}, r.cfg.Server); err == nil {
@@ -39,8 +40,8 @@ func (r *run) sample(ctx context.Context) sample {
 		s.sessions = m["floatlic_sessions"]
 	}
 	if r.cfg.ServerPID > 0 {
-		if cpu, rss, peak, ok := procStat(r.cfg.ServerPID); ok {
-			s.server, s.serverCPU, s.serverRSS, s.serverPeak = true, cpu.Seconds(), float64(rss), peak
+		if ps, ok := procstat.Of(r.cfg.ServerPID); ok {
+			s.server, s.serverCPU, s.serverRSS, s.serverPeak = true, ps.CPU.Seconds(), float64(ps.RSS), ps.Peak
 		}
 	}
 	return s

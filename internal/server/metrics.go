@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/procstat"
 	"github.com/floatlic/floatlic/internal/version"
 	"github.com/floatlic/floatlic/internal/wire"
 )
@@ -105,9 +105,9 @@ func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintf(&b, "floatlic_sessions %d\n", s.engine.Sessions())
 	s.metrics.write(&b)
 	gauge(&b, "process_resident_memory_bytes", "Resident memory of licd.")
-	fmt.Fprintf(&b, "process_resident_memory_bytes %d\n", residentBytes())
-	if cpu, ok := cpuSeconds(); ok {
-		fmt.Fprintf(&b, "# HELP process_cpu_seconds_total CPU time licd used, user and system.\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %g\n", cpu)
+	fmt.Fprintf(&b, "process_resident_memory_bytes %d\n", procstat.SelfRSS())
+	if cpu, ok := procstat.SelfCPU(); ok {
+		fmt.Fprintf(&b, "# HELP process_cpu_seconds_total CPU time licd used, user and system.\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %g\n", cpu.Seconds())
 	}
 	fmt.Fprintf(&b, "# HELP floatlic_build_info floatlic version.\n# TYPE floatlic_build_info gauge\nfloatlic_build_info{version=%q,instance=%q} 1\n",
 		versionString(), s.instance)
@@ -163,20 +163,6 @@ func sortedKeys[K int | string, V any](m map[K]V) []K {
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	return keys
-}
-
-// residentBytes reads this process's RSS from /proc (0 where there is none).
-func residentBytes() int64 {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return 0
-	}
-	pages, _ := strconv.ParseInt(f[1], 10, 64)
-	return pages * int64(os.Getpagesize())
 }
 
 func versionString() string { return version.Version }

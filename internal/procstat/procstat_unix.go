@@ -1,6 +1,6 @@
 //go:build unix
 
-package loadgen
+package procstat
 
 import (
 	"os"
@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// processCPU returns the CPU time this process has used.
-func processCPU() (time.Duration, bool) {
+// SelfCPU returns the CPU time this process has used.
+func SelfCPU() (time.Duration, bool) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0, false
@@ -19,9 +19,9 @@ func processCPU() (time.Duration, bool) {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
 }
 
-// residentBytes returns this process's resident memory, 0 where /proc is
+// SelfRSS returns this process's resident memory in bytes, 0 where /proc is
 // missing.
-func residentBytes() int64 {
+func SelfRSS() int64 {
 	b, err := os.ReadFile("/proc/self/statm")
 	if err != nil {
 		return 0
@@ -34,37 +34,37 @@ func residentBytes() int64 {
 	return pages * int64(os.Getpagesize())
 }
 
-// procStat reads a local process's CPU time, resident and peak resident
-// memory from /proc (Linux).
-func procStat(pid int) (cpu time.Duration, rss, peak int64, ok bool) {
+// Of reads another local process's CPU time and memory from /proc (Linux).
+func Of(pid int) (Sample, bool) {
+	var s Sample
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, 0, 0, false
+		return s, false
 	}
 	// Fields after the command name, which is in parentheses and may hold spaces.
 	i := strings.LastIndexByte(string(b), ')')
 	f := strings.Fields(string(b[i+1:]))
 	if len(f) < 13 {
-		return 0, 0, 0, false
+		return s, false
 	}
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	cpu = time.Duration(utime+stime) * (time.Second / userHZ)
+	s.CPU = time.Duration(utime+stime) * (time.Second / userHZ)
 	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
-		return cpu, 0, 0, true
+		return s, true
 	}
 	for _, line := range strings.Split(string(status), "\n") {
 		name, value, _ := strings.Cut(line, ":")
 		kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
 		switch name {
 		case "VmRSS":
-			rss = kb << 10
+			s.RSS = kb << 10
 		case "VmHWM":
-			peak = kb << 10
+			s.Peak = kb << 10
 		}
 	}
-	return cpu, rss, peak, true
+	return s, true
 }
 
 // userHZ is the unit of CPU times in /proc: 100 per second on every Linux
