@@ -10,6 +10,23 @@ import (
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
+// decodeFrom decodes a state-changing request into req and checks its
+// caller fields.
+func decodeFrom(r *http.Request, req any, caller func() wire.Client) *wire.Error {
+	if err := decode(r, req); err != nil {
+		return err
+	}
+	return checkClient(caller())
+}
+
+// checkWant checks what a checkout or a borrow asks for.
+func checkWant(requestID, feature, version string) *wire.Error {
+	if !validID(requestID) {
+		return badRequest("request_id %q must be 1 to 64 letters, digits, '-' or '_'", clip(requestID))
+	}
+	return checkFeature(feature, version)
+}
+
 func checkFeature(name, version string) *wire.Error {
 	if name == "" || len(name) > 128 {
 		return badRequest("feature must be 1 to 128 bytes")
@@ -22,16 +39,10 @@ func checkFeature(name, version string) *wire.Error {
 
 func (s *Server) checkout(r *http.Request) (any, *wire.Error) {
 	var req wire.CheckoutRequest
-	if err := decode(r, &req); err != nil {
+	if err := decodeFrom(r, &req, func() wire.Client { return req.Client }); err != nil {
 		return nil, err
 	}
-	if err := checkClient(req.Client); err != nil {
-		return nil, err
-	}
-	if !validID(req.RequestID) {
-		return nil, badRequest("request_id %q must be 1 to 64 letters, digits, '-' or '_'", clip(req.RequestID))
-	}
-	if err := checkFeature(req.Feature, req.Version); err != nil {
+	if err := checkWant(req.RequestID, req.Feature, req.Version); err != nil {
 		return nil, err
 	}
 	if req.Count < 0 || req.Count > 1_000_000 {
@@ -61,10 +72,7 @@ func (s *Server) graceToken(c wire.Client, f *engine.Feature) string {
 
 func (s *Server) heartbeat(r *http.Request) (any, *wire.Error) {
 	var req wire.HeartbeatRequest
-	if err := decode(r, &req); err != nil {
-		return nil, err
-	}
-	if err := checkClient(req.Client); err != nil {
+	if err := decodeFrom(r, &req, func() wire.Client { return req.Client }); err != nil {
 		return nil, err
 	}
 	res := s.engine.Submit(engine.Heartbeat{Now: s.clock.Now(), Client: req.Client})
@@ -79,10 +87,7 @@ func (s *Server) heartbeat(r *http.Request) (any, *wire.Error) {
 
 func (s *Server) checkin(r *http.Request) (any, *wire.Error) {
 	var req wire.CheckinRequest
-	if err := decode(r, &req); err != nil {
-		return nil, err
-	}
-	if err := checkClient(req.Client); err != nil {
+	if err := decodeFrom(r, &req, func() wire.Client { return req.Client }); err != nil {
 		return nil, err
 	}
 	if req.All == (req.CheckoutID != "") {
@@ -99,16 +104,10 @@ func (s *Server) checkin(r *http.Request) (any, *wire.Error) {
 
 func (s *Server) borrow(r *http.Request) (any, *wire.Error) {
 	var req wire.BorrowRequest
-	if err := decode(r, &req); err != nil {
+	if err := decodeFrom(r, &req, func() wire.Client { return req.Client }); err != nil {
 		return nil, err
 	}
-	if err := checkClient(req.Client); err != nil {
-		return nil, err
-	}
-	if !validID(req.RequestID) {
-		return nil, badRequest("request_id %q must be 1 to 64 letters, digits, '-' or '_'", clip(req.RequestID))
-	}
-	if err := checkFeature(req.Feature, req.Version); err != nil {
+	if err := checkWant(req.RequestID, req.Feature, req.Version); err != nil {
 		return nil, err
 	}
 	if req.Hours < 1 || req.Hours > 8760 {
@@ -134,10 +133,7 @@ func (s *Server) borrow(r *http.Request) (any, *wire.Error) {
 
 func (s *Server) giveBack(r *http.Request) (any, *wire.Error) {
 	var req wire.ReturnRequest
-	if err := decode(r, &req); err != nil {
-		return nil, err
-	}
-	if err := checkClient(req.Client); err != nil {
+	if err := decodeFrom(r, &req, func() wire.Client { return req.Client }); err != nil {
 		return nil, err
 	}
 	if !validID(req.BorrowID) {
@@ -154,10 +150,7 @@ func (s *Server) giveBack(r *http.Request) (any, *wire.Error) {
 
 func (s *Server) grace(r *http.Request) (any, *wire.Error) {
 	var req wire.GraceReport
-	if err := decode(r, &req); err != nil {
-		return nil, err
-	}
-	if err := checkClient(req.Client); err != nil {
+	if err := decodeFrom(r, &req, func() wire.Client { return req.Client }); err != nil {
 		return nil, err
 	}
 	if !validID(req.TokenID) {
