@@ -2,7 +2,6 @@ package server
 
 import (
 	"crypto/ed25519"
-	"encoding/base64"
 	"fmt"
 
 	"github.com/floatlic/floatlic/internal/engine"
@@ -56,5 +55,3 @@ func toFeature(lf *licfile.Feature, local []hostid.ID) *engine.Feature {
 		HostIDs: lf.HostID,
 	}
 }
-
-func encodeKey(pub ed25519.PublicKey) string { return base64.StdEncoding.EncodeToString(pub) }

@@ -32,6 +32,7 @@ import (
 	"github.com/floatlic/floatlic/internal/engine"
 	"github.com/floatlic/floatlic/internal/licfile"
 	"github.com/floatlic/floatlic/internal/store"
+	"github.com/floatlic/floatlic/internal/token"
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
@@ -112,7 +113,7 @@ func New(cfg Config) (*Server, error) {
 	if s.key, err = serverKey(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	s.keyText = encodeKey(s.key.Public().(ed25519.PublicKey))
+	s.keyText = token.EncodeKey(s.key.Public().(ed25519.PublicKey))
 	st, err := store.Open(filepath.Join(cfg.DataDir, "licd.db"), store.Options{Sync: cfg.Sync})
 	if err != nil {
 		return nil, err
