@@ -70,16 +70,7 @@ func TestReconnectKeepsOneLicense(t *testing.T) {
 			if lic.CheckoutID() != id {
 				t.Errorf("checkout id changed from %s to %s: the license was taken again", id, lic.CheckoutID())
 			}
-			if err := c.Close(ctx); err != nil {
-				t.Fatal(err)
-			}
-			wantInUse(t, srv, "cad_pro", 0)
-			if p := peak(); p != 1 {
-				t.Errorf("peak in use = %d, want 1", p)
-			}
-			if r := ex.Reasons(); len(r) != 0 {
-				t.Errorf("OnExit called: %v", r)
-			}
+			wantOneThenNone(t, ctx, c, ex, srv, peak)
 		})
 	}
 }
@@ -115,16 +106,7 @@ func TestCutLongerThanLease(t *testing.T) {
 		t.Fatalf("license lost: %v", lic.Err())
 	default:
 	}
-	if err := c.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	wantInUse(t, srv, "cad_pro", 0)
-	if p := peak(); p != 1 {
-		t.Errorf("peak in use = %d, want 1", p)
-	}
-	if r := ex.Reasons(); len(r) != 0 {
-		t.Errorf("OnExit called: %v", r)
-	}
+	wantOneThenNone(t, ctx, c, ex, srv, peak)
 }
 
 // TestHeartbeatsGiveUp stops the server: after exactly HeartbeatAttempts
@@ -335,4 +317,21 @@ func heartbeatSeen(t testing.TB, srv *servertest.Server, lic *licenses.License) 
 		}
 	}
 	return false
+}
+
+// wantOneThenNone closes the client and checks the end of a cut: cad_pro
+// was never in use more than once, none is after Close, and automatic
+// heartbeats never gave up.
+func wantOneThenNone(t *testing.T, ctx context.Context, c *licenses.Client, ex *exits, srv *servertest.Server, peak func() int) {
+	t.Helper()
+	if err := c.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantInUse(t, srv, "cad_pro", 0)
+	if p := peak(); p != 1 {
+		t.Errorf("peak in use = %d, want 1", p)
+	}
+	if r := ex.Reasons(); len(r) != 0 {
+		t.Errorf("OnExit called: %v", r)
+	}
 }
