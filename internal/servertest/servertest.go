@@ -115,13 +115,7 @@ func (s *Server) Server() *server.Server {
 
 // Stop shuts the server down cleanly; the port is closed. Stopping a stopped
 // server does nothing.
-func (s *Server) Stop() { s.halt(5 * time.Second) }
-
-// Kill stops the server abruptly: connections are cut at once, requests in
-// flight get no reply.
-func (s *Server) Kill() { s.halt(0) }
-
-func (s *Server) halt(grace time.Duration) {
+func (s *Server) Stop() {
 	s.mu.Lock()
 	srv, done := s.srv, s.done
 	s.srv = nil
@@ -129,7 +123,7 @@ func (s *Server) halt(grace time.Duration) {
 	if srv == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	srv.Close(ctx)
 	<-done
