@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/engine"
 	"github.com/floatlic/floatlic/internal/procstat"
 	"github.com/floatlic/floatlic/internal/version"
 	"github.com/floatlic/floatlic/internal/wire"
@@ -104,6 +105,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 	gauge(&b, "floatlic_sessions", "Live client sessions.")
 	fmt.Fprintf(&b, "floatlic_sessions %d\n", s.engine.Sessions())
 	s.metrics.write(&b)
+	writeCommitStats(&b, s.engine.CommitStats())
 	gauge(&b, "process_resident_memory_bytes", "Resident memory of licd.")
 	fmt.Fprintf(&b, "process_resident_memory_bytes %d\n", procstat.SelfRSS())
 	if cpu, ok := procstat.SelfCPU(); ok {
@@ -114,6 +116,23 @@ func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	w.Header().Set(wire.InstanceHeader, s.instance)
 	w.Write([]byte(b.String()))
+}
+
+func writeCommitStats(b *strings.Builder, cs engine.CommitStats) {
+	counter(b, "floatlic_batches_total", "Batches of commands the processor applied (one transaction each, if any wrote).", cs.Batches)
+	counter(b, "floatlic_batch_commands_total", "Commands in those batches: divided by batches, the group-commit batch size.", cs.Commands)
+	counter(b, "floatlic_commits_total", "Transactions committed to the store.", cs.Commits)
+	seconds(b, "floatlic_commit_seconds_total", "Time spent writing and committing transactions; with --sync full the fsync that makes them durable is counted in floatlic_sync_seconds_total.", cs.CommitTime)
+	counter(b, "floatlic_syncs_total", "fsyncs of the write-ahead log that made commits durable (--sync full): commits per sync is what one fsync serves.", cs.Syncs)
+	seconds(b, "floatlic_sync_seconds_total", "Time spent in those fsyncs.", cs.SyncTime)
+}
+
+func seconds(b *strings.Builder, name, help string, d time.Duration) {
+	fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s counter\n%s %g\n", name, help, name, name, d.Seconds())
+}
+
+func counter(b *strings.Builder, name, help string, v uint64) {
+	fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", name, help, name, name, v)
 }
 
 func gauge(b *strings.Builder, name, help string) {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -66,7 +67,27 @@ func loadFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "bound on each request"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar (it is drawn only on a terminal anyway)"},
+		&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of licbench itself to `FILE` (go tool pprof reads it)"},
 	}
+}
+
+// profiled runs load with a CPU profile of this process when --cpuprofile
+// is given: where the load generator's own time goes.
+func profiled(c *cli.Context, load func() (*loadgen.Result, error)) (*loadgen.Result, error) {
+	path := c.String("cpuprofile")
+	if path == "" {
+		return load()
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, exit.Setupf("--cpuprofile: %w", err)
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return nil, exit.Setupf("--cpuprofile: %w", err)
+	}
+	defer pprof.StopCPUProfile()
+	return load()
 }
 
 // loadConfig reads the load flags.

@@ -31,7 +31,7 @@ func runCommand() *cli.Command {
 			}
 			cfg.Server, cfg.Feature, cfg.Version = c.String("server"), c.String("feature"), c.String("version")
 			cfg.ServerPID = c.Int("pid")
-			res, err := loadgen.Run(c.Context, cfg)
+			res, err := profiled(c, func() (*loadgen.Result, error) { return loadgen.Run(c.Context, cfg) })
 			if err != nil {
 				return loadError(err)
 			}
@@ -54,7 +54,7 @@ func baselineCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			res, err := loadgen.Baseline(c.Context, cfg)
+			res, err := profiled(c, func() (*loadgen.Result, error) { return loadgen.Baseline(c.Context, cfg) })
 			if err != nil {
 				return loadError(err)
 			}

@@ -47,6 +47,9 @@ func serveCommand() *cli.Command {
 					return exit.Setupf("admin token file %s is empty", f)
 				}
 			}
+			if err := startProfiler(c.String("pprof"), cfg.Logger); err != nil {
+				return exit.WithCode(exit.Setup, err)
+			}
 			return run(c.Context, cfg, c.String("listen"), c.String("tls-cert"), c.String("tls-key"), nil)
 		},
 	}
@@ -63,6 +66,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "tls-key", Usage: "TLS key `FILE` (with --tls-cert)"},
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json"},
+		&cli.StringFlag{Name: "pprof", Usage: "serve Go's profiler (net/http/pprof) on `ADDR`, e.g. 127.0.0.1:6060; off by default"},
 	}
 }
 
