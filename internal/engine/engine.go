@@ -104,10 +104,7 @@ type Engine struct {
 	flushing  []string   // sorted ids of sessions whose time the current flush writes next
 	lastFlush time.Time
 
-	stats    commitStats
-	broken   atomic.Pointer[error] // a failed SyncWAL: every later command is refused
-	unsynced atomic.Int64          // batches handed to the syncer and not yet answered
-	syncWAL  func() error          // store.SyncWAL; tests make it fail
+	stats commitStats
 
 	queue   chan *pending
 	done    chan struct{}
@@ -134,7 +131,6 @@ func Open(st *store.Store, features []*Feature, cfg Config, now time.Time, onEve
 	}
 	e := &Engine{cfg: cfg, store: st, onEvent: onEvent,
 		queue: make(chan *pending, 4096), done: make(chan struct{}), stopped: make(chan struct{})}
-	e.syncWAL = st.SyncWAL
 	e.setFeatures(features)
 	if err := e.load(now); err != nil {
 		return nil, err

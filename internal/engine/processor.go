@@ -70,28 +70,18 @@ func (e *Engine) Close() error {
 	t := &txn{e: e}
 	e.startFlush()
 	e.flushNext(t, len(e.flushing))
-	if err := t.commit(); err != nil {
-		return err
-	}
-	return e.store.SyncWAL()
+	return t.commit()
 }
 
 func (e *Engine) run() {
-	var synced chan *done
-	if e.store.GroupSync() {
-		synced = make(chan *done, syncQueue)
-		syncerDone := make(chan struct{})
-		go e.syncer(synced, syncerDone)
-		defer func() { close(synced); <-syncerDone }()
-	}
-	defer close(e.stopped) // deferred first, so it runs after the syncer is done
+	defer close(e.stopped)
+	batch := make([]*pending, 0, maxBatch)
 	for {
-		var batch []*pending // a new one each time: the syncer may still hold the last
 		select {
 		case <-e.done:
 			return
 		case p := <-e.queue:
-			batch = append(make([]*pending, 0, 32), p)
+			batch = append(batch[:0], p)
 		}
 		e.gather()
 	drain:
@@ -103,21 +93,7 @@ func (e *Engine) run() {
 				break drain
 			}
 		}
-		var d *done
-		if p := e.broken.Load(); p != nil {
-			d = &done{batch: batch, results: make([]Result, len(batch)), failed: true}
-			d.refuse(e.syncFailure(*p))
-		} else {
-			d = e.applyBatch(batch)
-		}
-		// A batch that wrote nothing (heartbeats, mostly) need not wait for
-		// a sync, unless an earlier batch still does: replies keep their order.
-		if synced == nil || d.failed || (!d.wrote && e.unsynced.Load() == 0) {
-			d.send(e)
-		} else {
-			e.unsynced.Add(1)
-			synced <- d
-		}
+		e.applyBatch(batch)
 	}
 }
 
@@ -131,32 +107,9 @@ func (e *Engine) run() {
 // else is runnable.
 func (e *Engine) gather() { runtime.Gosched() }
 
-// done is an applied batch: its events and replies, which go out once the
-// batch is durable.
-type done struct {
-	batch   []*pending
-	results []Result
-	events  []wire.Event
-	wrote   bool // committed something that is not yet synced
-	failed  bool // refused whole: nothing to wait for
-}
-
-// send publishes the batch's events, then replies to each command. Events
-// go out before the replies, so a client that was answered finds its
-// change in the logs, metrics and event streams.
-func (d *done) send(e *Engine) {
-	if len(d.events) > 0 && e.onEvent != nil {
-		e.onEvent(d.events)
-	}
-	for i, p := range d.batch {
-		p.res <- d.results[i]
-	}
-}
-
-// applyBatch applies a batch in one transaction and commits it. With a
-// group-syncing store the commit is not yet durable: the syncer sends the
-// replies after the next SyncWAL. Otherwise it is, and the caller may reply.
-func (e *Engine) applyBatch(batch []*pending) *done {
+// applyBatch applies a batch in one transaction and replies to each command
+// only after the commit.
+func (e *Engine) applyBatch(batch []*pending) {
 	results := make([]Result, len(batch))
 	e.mu.Lock()
 	t := &txn{e: e}
@@ -173,88 +126,23 @@ func (e *Engine) applyBatch(batch []*pending) *done {
 	start := time.Now()
 	err := t.commit()
 	e.stats.record(len(batch), t.tx != nil, time.Since(start))
-	d := &done{batch: batch, results: results, events: t.events, wrote: t.tx != nil}
 	if err != nil {
 		if t.tx != nil {
 			t.tx.Rollback()
 		}
 		e.seq -= int64(len(t.events))
-		d.results, d.events, d.wrote, d.failed = e.fail(err, len(batch), now), nil, false, true
+		results = e.fail(err, len(batch), now)
+		t.events = nil
 	}
 	e.mu.Unlock()
-	return d
-}
-
-// syncQueue bounds the batches waiting for an fsync; the processor waits
-// when it is full.
-const syncQueue = 64
-
-// syncer makes committed batches durable and then answers them, in order.
-// It takes every batch that is waiting and syncs once for all of them, while
-// the processor goes on committing the next: one fsync serves several
-// commits, and nobody waits for an fsync while holding the ledger.
-//
-// If the sync fails, what reached the disk is unknown (Linux may even drop
-// the unwritten pages): the waiting commands are refused and so is every
-// later one, until licd is restarted and reads back what the disk holds.
-func (e *Engine) syncer(in chan *done, finished chan struct{}) {
-	defer close(finished)
-	var ready []*done
-	for d := range in {
-		ready = append(ready[:0], d)
-	more:
-		for {
-			select {
-			case d, ok := <-in:
-				if !ok {
-					break more
-				}
-				ready = append(ready, d)
-			default:
-				break more
-			}
-		}
-		e.syncAndSend(ready)
+	// Events go out before the replies, so a client that was answered
+	// finds its change in the logs, metrics and event streams.
+	if len(t.events) > 0 && e.onEvent != nil {
+		e.onEvent(t.events)
 	}
-}
-
-func (e *Engine) syncAndSend(ready []*done) {
-	wrote := false
-	for _, d := range ready {
-		wrote = wrote || d.wrote
+	for i, p := range batch {
+		p.res <- results[i]
 	}
-	var err error
-	if wrote {
-		start := time.Now()
-		err = e.syncWAL()
-		e.stats.recordSync(time.Since(start))
-		if err != nil {
-			e.broken.Store(&err)
-		}
-	}
-	if p := e.broken.Load(); p != nil {
-		err = *p
-	}
-	for _, d := range ready {
-		if err != nil && !d.failed {
-			d.refuse(e.syncFailure(err))
-		}
-		d.send(e)
-	}
-	e.unsynced.Add(-int64(len(ready)))
-}
-
-// refuse replaces the batch's results with err and drops its events.
-func (d *done) refuse(err *wire.Error) {
-	for i := range d.results {
-		d.results[i] = Result{Err: err}
-	}
-	d.events = nil
-}
-
-func (e *Engine) syncFailure(err error) *wire.Error {
-	return &wire.Error{Code: wire.CodeUnavailable,
-		Message: fmt.Sprintf("the server could not make its records durable (%v): restart licd", err)}
 }
 
 // fail handles a batch that could not be committed: memory goes back to what
@@ -325,13 +213,6 @@ type commitStats struct {
 	commands atomic.Uint64
 	commits  atomic.Uint64 // batches that wrote something
 	commitNs atomic.Int64
-	syncs    atomic.Uint64
-	syncNs   atomic.Int64
-}
-
-func (s *commitStats) recordSync(took time.Duration) {
-	s.syncs.Add(1)
-	s.syncNs.Add(int64(took))
 }
 
 func (s *commitStats) record(commands int, wrote bool, took time.Duration) {
@@ -348,9 +229,7 @@ type CommitStats struct {
 	Batches    uint64        // batches of commands applied
 	Commands   uint64        // commands in them
 	Commits    uint64        // batches that wrote to the store
-	CommitTime time.Duration // spent committing those
-	Syncs      uint64        // fsyncs that made commits durable (group sync only)
-	SyncTime   time.Duration // spent in them
+	CommitTime time.Duration // spent writing and committing those, fsync included
 }
 
 // CommitStats returns the processor's totals since start.
@@ -360,7 +239,5 @@ func (e *Engine) CommitStats() CommitStats {
 		Commands:   e.stats.commands.Load(),
 		Commits:    e.stats.commits.Load(),
 		CommitTime: time.Duration(e.stats.commitNs.Load()),
-		Syncs:      e.stats.syncs.Load(),
-		SyncTime:   time.Duration(e.stats.syncNs.Load()),
 	}
 }

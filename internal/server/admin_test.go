@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,9 +143,29 @@ func TestMetrics(t *testing.T) {
 		`floatlic_requests_total{path="/v1/checkout",status="200"} 1`,
 		`floatlic_request_duration_seconds_count{path="/v1/checkout"} 2`,
 		`process_resident_memory_bytes`,
+		"floatlic_commit_seconds_total ",
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
+	// The start note and the two checkouts went through the processor.
+	for _, name := range []string{"floatlic_batches_total", "floatlic_batch_commands_total", "floatlic_commits_total"} {
+		if n := metricValue(string(body), name); n < 2 {
+			t.Errorf("%s = %v, want at least 2", name, n)
+		}
+	}
+}
+
+// metricValue returns the value of an unlabelled metric, or -1.
+func metricValue(body, name string) float64 {
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	return -1
 }

@@ -122,9 +122,7 @@ func writeCommitStats(b *strings.Builder, cs engine.CommitStats) {
 	counter(b, "floatlic_batches_total", "Batches of commands the processor applied (one transaction each, if any wrote).", cs.Batches)
 	counter(b, "floatlic_batch_commands_total", "Commands in those batches: divided by batches, the group-commit batch size.", cs.Commands)
 	counter(b, "floatlic_commits_total", "Transactions committed to the store.", cs.Commits)
-	seconds(b, "floatlic_commit_seconds_total", "Time spent writing and committing transactions; with --sync full the fsync that makes them durable is counted in floatlic_sync_seconds_total.", cs.CommitTime)
-	counter(b, "floatlic_syncs_total", "fsyncs of the write-ahead log that made commits durable (--sync full): commits per sync is what one fsync serves.", cs.Syncs)
-	seconds(b, "floatlic_sync_seconds_total", "Time spent in those fsyncs.", cs.SyncTime)
+	seconds(b, "floatlic_commit_seconds_total", "Time spent writing and committing transactions, fsync included.", cs.CommitTime)
 }
 
 func seconds(b *strings.Builder, name, help string, d time.Duration) {

@@ -114,7 +114,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.keyText = token.EncodeKey(s.key.Public().(ed25519.PublicKey))
-	st, err := store.Open(filepath.Join(cfg.DataDir, "licd.db"), store.Options{Sync: cfg.Sync, GroupSync: true})
+	st, err := store.Open(filepath.Join(cfg.DataDir, "licd.db"), store.Options{Sync: cfg.Sync})
 	if err != nil {
 		return nil, err
 	}

@@ -48,14 +48,6 @@ const (
 // Options tune Open.
 type Options struct {
 	Sync string // SyncFull (default) or SyncNormal
-
-	// GroupSync, with SyncFull, takes the fsync out of each commit: commits
-	// write the WAL without syncing it, and the caller makes them durable
-	// with SyncWAL, which covers every commit before it. The caller may then
-	// commit the next transaction while the last one is being synced, and
-	// one fsync serves many commits; it must not tell anyone of a commit
-	// before a SyncWAL that began after it has returned.
-	GroupSync bool
 }
 
 // Store is an open floatlic database.
@@ -64,7 +56,6 @@ type Store struct {
 	db    *sql.DB // the single writer connection
 	ro    *sql.DB // read-only pool
 	stmts map[string]*sql.Stmt
-	wal   *walSyncer // with Options.GroupSync
 }
 
 // Open opens (creating if needed) the database at path and applies pending
@@ -77,11 +68,7 @@ func Open(path string, o Options) (*Store, error) {
 	if sync != SyncFull && sync != SyncNormal {
 		return nil, fmt.Errorf("open store %s: sync mode %q is not full or normal", path, o.Sync)
 	}
-	writerSync := sync
-	if o.GroupSync && sync == SyncFull {
-		writerSync = SyncNormal // SyncWAL does what FULL would at each commit
-	}
-	db, err := sql.Open("sqlite", dsn(path, writerSync, false))
+	db, err := sql.Open("sqlite", dsn(path, sync, false))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -100,9 +87,6 @@ func Open(path string, o Options) (*Store, error) {
 	}
 	ro.SetMaxOpenConns(4)
 	s.ro = ro
-	if writerSync != sync {
-		s.wal = &walSyncer{path: path}
-	}
 	return s, nil
 }
 
@@ -194,9 +178,6 @@ func (s *Store) Close() error {
 	}
 	if e := s.db.Close(); e != nil {
 		err = e
-	}
-	if s.wal != nil {
-		s.wal.close()
 	}
 	return err
 }

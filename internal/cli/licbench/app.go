@@ -125,9 +125,12 @@ func report(c *cli.Context, res *loadgen.Result) error {
 // loadError gives a load run's error its exit code: a bad flag value is a
 // usage error (2), a pool too small or a server that refuses is 1.
 func loadError(err error) error {
+	var coded *exit.Error
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &coded):
+		return err
 	case errors.Is(err, loadgen.ErrUsage) && !errors.Is(err, loadgen.ErrCountTooSmall):
 		return exit.WithCode(exit.Setup, err)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +65,17 @@ func TestJSONOutput(t *testing.T) {
 	}
 }
 
+// --cpuprofile writes a profile of licbench's own run.
+func TestCPUProfile(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	if code, _, errOut := run(t, "baseline", "--clients", "2", "--duration", "200ms", "--cpuprofile", prof); code != exit.OK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if fi, err := os.Stat(prof); err != nil || fi.Size() == 0 {
+		t.Fatalf("no profile written: %v", err)
+	}
+}
+
 func TestTextOutput(t *testing.T) {
 	s := servertest.Start(t, servertest.Options{Template: template, HeartbeatInterval: time.Second, Lease: time.Minute})
 	code, out, errOut := run(t, "run", "--server", s.Addr, "--clients", "2", "--duration", "200ms")
@@ -91,6 +104,8 @@ func TestErrors(t *testing.T) {
 		{"nobody there", []string{"run", "--server", "127.0.0.1:1", "--timeout", "2s"}, exit.Refused, "127.0.0.1:1"},
 		{"bad sync", []string{"storage", "--sync", "sometimes", "--duration", "10ms"}, exit.Setup, "sometimes"},
 		{"unknown command", []string{"sideways"}, exit.Setup, "sideways"},
+		{"storage dir missing", []string{"storage", "--dir", filepath.Join(t.TempDir(), "none"), "--duration", "10ms"}, exit.Setup, "not a directory"},
+		{"profile not writable", []string{"baseline", "--clients", "1", "--duration", "10ms", "--cpuprofile", filepath.Join(t.TempDir(), "none", "cpu.prof")}, exit.Setup, "--cpuprofile"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -59,6 +59,8 @@ func storageAction(c *cli.Context) error {
 		}
 		defer os.RemoveAll(tmp)
 		dir = tmp
+	} else if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return exit.Setupf("--dir %s: not a directory (make it first: the database goes inside)", dir)
 	}
 	path := filepath.Join(dir, fmt.Sprintf("writeloop-%d.db", os.Getpid()))
 	defer removeDB(path)

@@ -9,15 +9,15 @@ import (
 )
 
 // startProfiler serves net/http/pprof on addr, on a listener of its own so
-// that the profiler is never reachable on the license port. An empty addr
-// does nothing.
-func startProfiler(addr string, log *slog.Logger) error {
+// that the profiler is never reachable on the license port, and returns the
+// address it listens on. An empty addr does nothing.
+func startProfiler(addr string, log *slog.Logger) (string, error) {
 	if addr == "" {
-		return nil
+		return "", nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("--pprof: %w", err)
+		return "", fmt.Errorf("--pprof: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -27,5 +27,5 @@ func startProfiler(addr string, log *slog.Logger) error {
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	log.Info("profiler listening", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
 	go http.Serve(ln, mux)
-	return nil
+	return ln.Addr().String(), nil
 }

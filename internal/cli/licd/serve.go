@@ -47,7 +47,7 @@ func serveCommand() *cli.Command {
 					return exit.Setupf("admin token file %s is empty", f)
 				}
 			}
-			if err := startProfiler(c.String("pprof"), cfg.Logger); err != nil {
+			if _, err := startProfiler(c.String("pprof"), cfg.Logger); err != nil {
 				return exit.WithCode(exit.Setup, err)
 			}
 			return run(c.Context, cfg, c.String("listen"), c.String("tls-cert"), c.String("tls-key"), nil)
