@@ -37,6 +37,9 @@ func demoCommand() *cli.Command {
 			if !c.IsSet("heartbeat-interval") {
 				cfg.HeartbeatInterval = 30 * time.Second
 			}
+			if _, err := startProfiler(c.String("pprof"), cfg.Logger); err != nil {
+				return exit.WithCode(exit.Setup, err)
+			}
 			listen := c.String("listen")
 			if !c.IsSet("listen") {
 				listen = freeDemoAddr()
