@@ -1,0 +1,52 @@
+package store
+
+import (
+	"database/sql"
+	"path/filepath"
+	"testing"
+)
+
+// A database made by the first schema keeps its checkouts through the later
+// migrations, and each migration is recorded once.
+func TestMigrateFromFirstSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "licd.db")
+	db, err := sql.Open("sqlite", dsn(path, SyncFull, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := migrations.ReadFile("migrations/001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`,
+		string(first),
+		`INSERT INTO schema_migrations VALUES (1, '001_init.sql')`,
+		`INSERT INTO sessions VALUES ('s1', 'ann', 'ws1', 7, 1, 2)`,
+		`INSERT INTO checkouts VALUES ('c1', 's1', 'r1', 'cad', '1.0', 2, 3)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%.40s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s := open(t, path)
+	snap, err := s.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Checkouts) != 1 || snap.Checkouts[0] != (Checkout{ID: "c1", Session: "s1", RequestID: "r1", Feature: "cad", Version: "1.0", Count: 2, Since: snap.Checkouts[0].Since}) {
+		t.Fatalf("checkouts after migrating: %+v", snap.Checkouts)
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("%d migrations recorded (%v), want 2", n, err)
+	}
+	// The rebuilt table still refuses what the ledger never writes.
+	tx, _ := s.Begin()
+	tx.InsertCheckout(Checkout{ID: "c2", Session: "s1", RequestID: "r2", Feature: "cad", Version: "1.0", Count: 0})
+	if err := tx.Commit(); err == nil {
+		t.Fatal("a checkout of count 0 was stored")
+	}
+}
