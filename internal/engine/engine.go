@@ -6,7 +6,8 @@
 // processor). Commands are deterministic: the time and any new ids come in
 // the command, never from the wall clock or a random source inside apply, so
 // the same commands replicated to another node (HAL) give the same state.
-// The processor takes every command waiting in its queue, applies them in
+// The processor takes every command waiting in its queue (after yielding
+// once, so that request goroutines ready to submit do), applies them in
 // one SQLite transaction and commits before any reply is sent (group commit):
 // a checkout is durable before the client hears of it, and concurrent
 // requests share one commit. If a commit fails (full disk, I/O error), the
