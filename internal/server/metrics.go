@@ -109,7 +109,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 	gauge(&b, "process_resident_memory_bytes", "Resident memory of licd.")
 	fmt.Fprintf(&b, "process_resident_memory_bytes %d\n", procstat.SelfRSS())
 	if cpu, ok := procstat.SelfCPU(); ok {
-		fmt.Fprintf(&b, "# HELP process_cpu_seconds_total CPU time licd used, user and system.\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %g\n", cpu.Seconds())
+		seconds(&b, "process_cpu_seconds_total", "CPU time licd used, user and system.", cpu)
 	}
 	fmt.Fprintf(&b, "# HELP floatlic_build_info floatlic version.\n# TYPE floatlic_build_info gauge\nfloatlic_build_info{version=%q,instance=%q} 1\n",
 		versionString(), s.instance)
