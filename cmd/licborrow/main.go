@@ -4,18 +4,8 @@
 package main
 
 import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
-
 	"github.com/floatlic/floatlic/internal/cli/exit"
 	"github.com/floatlic/floatlic/internal/cli/licborrow"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := exit.Run(ctx, licborrow.App(), os.Args, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { exit.Main(licborrow.App()) }

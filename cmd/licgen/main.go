@@ -3,18 +3,8 @@
 package main
 
 import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
-
 	"github.com/floatlic/floatlic/internal/cli/exit"
 	"github.com/floatlic/floatlic/internal/cli/licgen"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := exit.Run(ctx, licgen.App(), os.Args, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { exit.Main(licgen.App()) }

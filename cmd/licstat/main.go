@@ -3,18 +3,8 @@
 package main
 
 import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
-
 	"github.com/floatlic/floatlic/internal/cli/exit"
 	"github.com/floatlic/floatlic/internal/cli/licstat"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := exit.Run(ctx, licstat.App(), os.Args, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { exit.Main(licstat.App()) }

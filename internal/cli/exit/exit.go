@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 )
@@ -52,6 +55,16 @@ func WithCode(code int, err error) error {
 type Silent int
 
 func (s Silent) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
+
+// Main runs app on the process's arguments, cancelling its context on
+// SIGINT or SIGTERM, and exits with Run's code: the whole of a command's
+// main function.
+func Main(app *cli.App) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Run(ctx, app, os.Args, os.Stderr)
+	stop()
+	os.Exit(code)
+}
 
 // Run runs app with args and returns the exit code, printing a failure to
 // stderr as one line prefixed with the app's name. Flag and argument errors
