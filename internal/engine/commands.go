@@ -8,8 +8,8 @@ import (
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
-// Command is one state change. apply runs on the processor goroutine with the
-// engine's write lock held; it must be deterministic.
+// Command is one state change. apply runs with the engine's write lock
+// held, in a batch (a Heartbeat alone); it must be deterministic.
 type Command interface {
 	apply(e *Engine, t *txn) Result
 	time() time.Time
@@ -25,6 +25,7 @@ func (c Remove) time() time.Time      { return c.Now }
 func (c Reap) time() time.Time        { return c.Now }
 func (c SetFeatures) time() time.Time { return c.Now }
 func (c Note) time() time.Time        { return c.Now }
+func (c Flush) time() time.Time       { return c.Now }
 
 // Result is what a command gives back: a reply (one of the wire reply types,
 // without the instance id) or a refusal.
@@ -205,6 +206,15 @@ func (h Heartbeat) apply(e *Engine, _ *txn) Result {
 	}
 	return Result{Reply: wire.HeartbeatReply{LeaseUntil: s.leaseUntil, Checkouts: ids}}
 }
+
+// Flush writes the next chunk of heartbeat times, and starts a flush if one
+// is due at Now. Every batch does that; Flush is a batch with nothing else to
+// do, for when only heartbeats arrive (see FlushDue).
+type Flush struct {
+	Now time.Time
+}
+
+func (Flush) apply(*Engine, *txn) Result { return Result{} }
 
 // Checkin releases one checkout of a session, or all of them (and the
 // session) with All. Releasing what is not held succeeds.

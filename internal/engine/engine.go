@@ -1,23 +1,27 @@
 // Package engine is floatlic's license ledger: the in-memory state of
 // sessions, checkouts, borrows and grace reports, the typed commands that
-// change it, and the processor that applies them to the store.
+// change it, and the batches that apply them to the store.
 //
-// Design: every state change is a Command applied by one goroutine (the
-// processor). Commands are deterministic: the time and any new ids come in
-// the command, never from the wall clock or a random source inside apply, so
+// Design: every state change is a Command, applied in batches, one batch at
+// a time. Commands are deterministic: the time and any new ids come in the
+// command, never from the wall clock or a random source inside apply, so
 // the same commands replicated to another node (HAL) give the same state.
-// The processor takes every command waiting in its queue (after yielding
-// once, so that request goroutines ready to submit do), applies them in
-// one SQLite transaction and commits before any reply is sent (group commit):
-// a checkout is durable before the client hears of it, and concurrent
-// requests share one commit. If a commit fails (full disk, I/O error), the
-// memory state is reloaded from the store and the whole batch is refused, so
-// memory and disk never disagree.
+// Submit queues a command; the Submit that finds no batch under way leads
+// one: it takes every command queued by then (after yielding once, so that
+// request goroutines ready to submit do), applies them in one SQLite
+// transaction and commits before any reply is sent (group commit), then
+// passes the lead to the first command queued meanwhile. A checkout is
+// durable before the client hears of it, and concurrent requests share one
+// commit. If a commit fails (full disk, I/O error), the memory state is
+// reloaded from the store and the whole batch is refused, so memory and disk
+// never disagree.
 //
-// Heartbeats change memory only (the lease). Their times are written in
-// bulk, not one by one: every FlushPeriod the sessions heard from since the
-// last flush are sorted by id and written a chunk per batch, so that a large
-// flush neither stalls one batch nor touches the same page twice. Nothing
+// Heartbeats change memory only (the lease), so they are applied at once,
+// under the lock, not queued. Their times are written in bulk, not one by
+// one: every FlushPeriod the sessions heard from since the last flush are
+// sorted by id and written a chunk per batch (any batch, or a Flush command
+// when nothing else is going on), so that a large flush neither stalls one
+// batch nor touches the same page twice. Nothing
 // depends on the stored times but what licstat shows after a restart, which
 // gives every session a fresh lease anyway.
 //
@@ -87,7 +91,7 @@ func (s *session) drop(id string) *store.Checkout {
 type use struct{ inUse, borrowed int }
 
 // Engine holds the ledger. Reads (Status, Lookup) may run concurrently with
-// the processor; all writes go through Submit.
+// a batch; all changes go through Submit.
 type Engine struct {
 	cfg   Config
 	store *store.Store
@@ -107,16 +111,20 @@ type Engine struct {
 
 	stats commitStats
 
-	queue   chan *pending
-	done    chan struct{}
-	stopped chan struct{}
+	qmu     sync.Mutex
+	idle    sync.Cond  // on qmu: broadcast when a lead ends
+	queue   []*pending // commands waiting for the next batch
+	leading bool       // a Submit is applying a batch, or is about to
+	closed  atomic.Bool
+	batch   []*pending // the batch in hand; only the leader touches it
+
 	onEvent func([]wire.Event)
 }
 
-// Open loads the state from st and starts the processor. Every restored
-// session gets a fresh lease from now, so clients that heartbeat carry on
-// without checking out again. onEvent, if set, receives each committed batch
-// of events, in order, from the processor goroutine.
+// Open loads the state from st. Every restored session gets a fresh lease
+// from now, so clients that heartbeat carry on without checking out again.
+// onEvent, if set, receives each committed batch of events, in order, on the
+// goroutine that applied the batch, before its replies.
 func Open(st *store.Store, features []*Feature, cfg Config, now time.Time, onEvent func([]wire.Event)) (*Engine, error) {
 	if cfg.Lease <= 0 {
 		return nil, fmt.Errorf("engine: lease must be positive, not %v", cfg.Lease)
@@ -130,13 +138,12 @@ func Open(st *store.Store, features []*Feature, cfg Config, now time.Time, onEve
 	if cfg.FlushPeriod <= 0 {
 		cfg.FlushPeriod = time.Minute
 	}
-	e := &Engine{cfg: cfg, store: st, onEvent: onEvent,
-		queue: make(chan *pending, 4096), done: make(chan struct{}), stopped: make(chan struct{})}
+	e := &Engine{cfg: cfg, store: st, onEvent: onEvent}
+	e.idle.L = &e.qmu
 	e.setFeatures(features)
 	if err := e.load(now); err != nil {
 		return nil, err
 	}
-	go e.run()
 	return e, nil
 }
 

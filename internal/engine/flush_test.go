@@ -25,7 +25,8 @@ func storedBeats(t *testing.T, st *store.Store) map[string]time.Time {
 }
 
 // Heartbeat times reach the store a chunk per batch once the flush period
-// is over, every session's latest, and all of them at Close.
+// is over, every session's latest, and all of them at Close. A heartbeat
+// itself writes nothing and starts no batch.
 func TestHeartbeatFlush(t *testing.T) {
 	st, err := store.Open(filepath.Join(t.TempDir(), "licd.db"), store.Options{Sync: store.SyncNormal})
 	if err != nil {
@@ -54,14 +55,21 @@ func TestHeartbeatFlush(t *testing.T) {
 		t.Fatalf("before the period: stored %v, want %v", got, t0)
 	}
 	t2 := t0.Add(2 * time.Minute)
-	e.Submit(Heartbeat{Now: t2, Client: clients[0]}) // starts the flush: the first chunk
+	e.Submit(Heartbeat{Now: t2, Client: clients[0]})
+	if !e.FlushDue(t2) || storedBeats(t, st)["s00000"].Equal(t2) {
+		t.Fatal("a heartbeat wrote its time at once, or the flush is not due")
+	}
+	e.Submit(Flush{Now: t2}) // starts the flush: the first chunk
 	beats := storedBeats(t, st)
 	if !beats["s00000"].Equal(t2) || !beats[clients[flushChunk-1].Session].Equal(t1) || !beats[clients[flushChunk].Session].Equal(t0) {
 		t.Fatalf("after one batch: %v %v %v", beats["s00000"], beats[clients[flushChunk-1].Session], beats[clients[flushChunk].Session])
 	}
-	e.Submit(Note{Now: t2, Kind: wire.EventStart}) // the next chunk
+	e.Submit(Note{Now: t2, Kind: wire.EventStart}) // any batch writes the next chunk
 	if got := storedBeats(t, st)[clients[n-1].Session]; !got.Equal(t1) {
 		t.Fatalf("after two batches: %v, want %v", got, t1)
+	}
+	if e.FlushDue(t2) {
+		t.Fatal("flush still due after every time was written")
 	}
 	t3 := t2.Add(time.Second)
 	e.Submit(Heartbeat{Now: t3, Client: clients[5]})

@@ -3,7 +3,9 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -12,9 +14,6 @@ import (
 	"github.com/floatlic/floatlic/internal/store"
 	"github.com/floatlic/floatlic/internal/wire"
 )
-
-// ErrClosed is returned by Submit after Close.
-var ErrClosed = errors.New("engine closed")
 
 // maxBatch bounds how many commands share one transaction.
 const maxBatch = 512
@@ -25,46 +24,109 @@ const flushChunk = 512
 
 type pending struct {
 	cmd Command
-	res chan Result
+	res chan outcome
+}
+
+// outcome is what a waiting Submit receives: its result, or the turn to
+// lead the next batch.
+type outcome struct {
+	Result
+	lead bool
 }
 
 // pendings are reused: a busy server submits tens of thousands a second.
-var pendings = sync.Pool{New: func() any { return &pending{res: make(chan Result, 1)} }}
+var pendings = sync.Pool{New: func() any { return &pending{res: make(chan outcome, 1)} }}
 
 // Submit applies cmd and returns its result once it is durable. A command
 // whose batch could not be committed is refused with code unavailable.
+//
+// No goroutine of its own applies the batches: the Submit that finds none
+// under way applies one itself (it leads), with every command queued by
+// then, and hands the lead to the first command queued behind it. A lone
+// request thus costs no hand-off between goroutines; under load, one a
+// batch.
+//
+// A heartbeat writes nothing at once (its time is written later, in bulk),
+// so it is applied here, under the lock, not queued for a commit. The lock
+// is held across each commit, so it sees only committed state.
 func (e *Engine) Submit(cmd Command) Result {
-	p := pendings.Get().(*pending)
-	p.cmd = cmd
-	select {
-	case e.queue <- p:
-	case <-e.done:
+	if e.closed.Load() {
 		return Result{Err: wire.Errorf(wire.CodeUnavailable, "server is shutting down")}
 	}
-	select {
-	case r := <-p.res:
-		p.cmd = nil
+	if h, ok := cmd.(Heartbeat); ok {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return h.apply(e, nil)
+	}
+	p := pendings.Get().(*pending)
+	p.cmd = cmd
+	e.qmu.Lock()
+	if e.closed.Load() {
+		e.qmu.Unlock()
 		pendings.Put(p)
-		return r
-	case <-e.stopped:
-		select {
-		case r := <-p.res:
-			return r
-		default:
-			return Result{Err: wire.Errorf(wire.CodeUnavailable, "server is shutting down")}
+		return Result{Err: wire.Errorf(wire.CodeUnavailable, "server is shutting down")}
+	}
+	e.queue = append(e.queue, p)
+	lead := !e.leading
+	e.leading = true
+	e.qmu.Unlock()
+	for {
+		if lead {
+			e.lead()
 		}
+		o := <-p.res
+		if !o.lead {
+			p.cmd = nil
+			pendings.Put(p)
+			return o.Result
+		}
+		lead = true
 	}
 }
 
-// Close stops the processor after the batch in hand, writes the pending
+// lead applies the queued commands (the leader's first among them) as one
+// batch, then passes the lead to the first command queued since, or ends
+// it.
+func (e *Engine) lead() {
+	defer crashOnPanic()
+	e.gather()
+	e.qmu.Lock()
+	n := min(len(e.queue), maxBatch)
+	e.batch = append(e.batch[:0], e.queue[:n]...)
+	e.queue = append(e.queue[:0], e.queue[n:]...)
+	e.qmu.Unlock()
+	e.applyBatch(e.batch)
+	clear(e.batch)
+	e.qmu.Lock()
+	defer e.qmu.Unlock()
+	if len(e.queue) > 0 {
+		e.queue[0].res <- outcome{lead: true} // buffered: never blocks
+		return
+	}
+	e.leading = false
+	e.idle.Broadcast()
+}
+
+// crashOnPanic ends the process on a panic while a batch is applied, as an
+// unrecovered panic would. The leader runs on a request's goroutine, where
+// net/http would recover the panic and leave the ledger half-changed, its
+// lock held, and every later command waiting.
+func crashOnPanic() {
+	if r := recover(); r != nil {
+		fmt.Fprintf(os.Stderr, "panic: %v\n\n%s", r, debug.Stack())
+		os.Exit(2)
+	}
+}
+
+// Close refuses new commands, waits for those accepted, writes the pending
 // heartbeat times and returns. It does not close the store.
 func (e *Engine) Close() error {
-	select {
-	case <-e.done:
-	default:
-		close(e.done)
+	e.qmu.Lock()
+	e.closed.Store(true)
+	for e.leading {
+		e.idle.Wait()
 	}
-	<-e.stopped
+	e.qmu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	t := &txn{e: e}
@@ -73,38 +135,12 @@ func (e *Engine) Close() error {
 	return t.commit()
 }
 
-func (e *Engine) run() {
-	defer close(e.stopped)
-	batch := make([]*pending, 0, maxBatch)
-	for {
-		select {
-		case <-e.done:
-			return
-		case p := <-e.queue:
-			batch = append(batch[:0], p)
-		}
-		e.gather()
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case p := <-e.queue:
-				batch = append(batch, p)
-			default:
-				break drain
-			}
-		}
-		e.applyBatch(batch)
-	}
-}
-
-// gather lets the goroutines that are ready to run submit their commands
-// before the batch closes. The first command wakes the processor at once
-// (Go runs a goroutine woken by a channel send next), so without this a
-// batch often holds only the command that woke it, above all when licd has
-// one CPU: every command then pays a commit of its own. Yielding puts the
-// processor behind the runnable request goroutines, which each run until
-// they block in Submit. It costs no timer and adds no latency when nothing
-// else is runnable.
+// gather lets the goroutines that are ready to run queue their commands
+// before the batch closes. Without it a batch often holds only the command
+// of its leader, above all when licd has one CPU: every command then pays a
+// commit of its own. Yielding puts the leader behind the runnable request
+// goroutines, which each run until they queue their command and wait. It
+// costs no timer and adds no latency when nothing else is runnable.
 func (e *Engine) gather() { runtime.Gosched() }
 
 // applyBatch applies a batch in one transaction and replies to each command
@@ -141,7 +177,7 @@ func (e *Engine) applyBatch(batch []*pending) {
 		e.onEvent(t.events)
 	}
 	for i, p := range batch {
-		p.res <- results[i]
+		p.res <- outcome{Result: results[i]}
 	}
 }
 
@@ -161,6 +197,15 @@ func (e *Engine) fail(err error, n int, now time.Time) []Result {
 		out[i] = Result{Err: &wire.Error{Code: code, Message: msg}}
 	}
 	return out
+}
+
+// FlushDue reports whether heartbeat times are waiting to be written: a
+// flush under way, or one due at now. Heartbeats start no batch, so the
+// caller drives the flush by submitting Flush commands while this holds.
+func (e *Engine) FlushDue(now time.Time) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.flushing) > 0 || (len(e.dirty) > 0 && now.Sub(e.lastFlush) >= e.cfg.FlushPeriod)
 }
 
 // startFlush queues the heartbeat times not yet written, in id order (the
@@ -194,7 +239,7 @@ func (e *Engine) flushNext(t *txn, n int) {
 }
 
 // PruneEvents trims the audit trail to the configured size. It runs on the
-// caller's goroutine; the store serialises it with the processor's writes.
+// caller's goroutine; the store serialises it with the batches' writes.
 func (e *Engine) PruneEvents() (int64, error) {
 	return e.store.PruneEvents(e.cfg.KeepEvents)
 }
@@ -206,7 +251,7 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
-// commitStats count the processor's batches, for /metrics: how many
+// commitStats count the batches, for /metrics: how many
 // commands share a commit is what group commit buys.
 type commitStats struct {
 	batches  atomic.Uint64
@@ -224,7 +269,7 @@ func (s *commitStats) record(commands int, wrote bool, took time.Duration) {
 	}
 }
 
-// CommitStats are the processor's totals since start.
+// CommitStats are the batches' totals since start.
 type CommitStats struct {
 	Batches    uint64        // batches of commands applied
 	Commands   uint64        // commands in them
@@ -232,7 +277,7 @@ type CommitStats struct {
 	CommitTime time.Duration // spent writing and committing those, fsync included
 }
 
-// CommitStats returns the processor's totals since start.
+// CommitStats returns the batches' totals since start.
 func (e *Engine) CommitStats() CommitStats {
 	return CommitStats{
 		Batches:    e.stats.batches.Load(),

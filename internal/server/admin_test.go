@@ -149,7 +149,7 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
-	// The start note and the two checkouts went through the processor.
+	// The start note and the two checkouts went through batches.
 	for _, name := range []string{"floatlic_batches_total", "floatlic_batch_commands_total", "floatlic_commits_total"} {
 		if n := metricValue(string(body), name); n < 2 {
 			t.Errorf("%s = %v, want at least 2", name, n)

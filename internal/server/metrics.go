@@ -119,7 +119,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 }
 
 func writeCommitStats(b *strings.Builder, cs engine.CommitStats) {
-	counter(b, "floatlic_batches_total", "Batches of commands the processor applied (one transaction each, if any wrote).", cs.Batches)
+	counter(b, "floatlic_batches_total", "Batches of commands applied (one transaction each, if any wrote).", cs.Batches)
 	counter(b, "floatlic_batch_commands_total", "Commands in those batches: divided by batches, the group-commit batch size.", cs.Commands)
 	counter(b, "floatlic_commits_total", "Transactions committed to the store.", cs.Commits)
 	seconds(b, "floatlic_commit_seconds_total", "Time spent writing and committing transactions, fsync included.", cs.CommitTime)

@@ -4,8 +4,8 @@
 //
 // Design: handlers only decode a request, turn it into an engine command
 // (with the time from the injected clock and fresh ids), submit it and
-// encode the result. The engine's single processor commits each batch of
-// commands before any reply leaves, so what a client was told is what a
+// encode the result. The engine commits each batch of commands, one batch
+// at a time, before any reply leaves, so what a client was told is what a
 // restart finds. A reaper submits Reap commands when leases or borrows run
 // out. Events from each committed batch are logged and fanned out to
 // /v1/events subscribers.
@@ -228,9 +228,11 @@ func (s *Server) reaper() {
 			return
 		case <-tick.C:
 		}
-		if now := s.clock.Now(); s.engine.Expired(now) {
+		now := s.clock.Now()
+		if s.engine.Expired(now) {
 			s.engine.Submit(engine.Reap{Now: now})
 		}
+		s.flushHeartbeats(now)
 		if time.Since(lastPrune) > 10*time.Minute {
 			lastPrune = time.Now()
 			if _, err := s.engine.PruneEvents(); err != nil {
@@ -240,7 +242,25 @@ func (s *Server) reaper() {
 	}
 }
 
-// onEvents runs on the processor goroutine after each commit.
+// flushHeartbeats writes the heartbeat times heard since the last flush, a
+// chunk per batch, so other commands interleave with it. Heartbeats start
+// no batch, so when they are all that arrives nothing else would.
+func (s *Server) flushHeartbeats(now time.Time) {
+	for i := 0; i < maxFlushBatches && s.engine.FlushDue(now); i++ {
+		select {
+		case <-s.stop:
+			return
+		default:
+		}
+		s.engine.Submit(engine.Flush{Now: now})
+	}
+}
+
+// maxFlushBatches bounds one reaper round's flush: 4,096 chunks of 512
+// sessions, two million sessions; what is left waits for the next round.
+const maxFlushBatches = 4096
+
+// onEvents runs after each commit, on the goroutine that applied the batch.
 func (s *Server) onEvents(evs []wire.Event) {
 	for _, e := range evs {
 		s.logEvent(e)

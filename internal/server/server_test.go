@@ -2,12 +2,14 @@ package server_test
 
 import (
 	"net/http"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/floatlic/floatlic/internal/clock"
 	"github.com/floatlic/floatlic/internal/servertest"
+	"github.com/floatlic/floatlic/internal/store"
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
@@ -52,6 +54,35 @@ func TestReconnectDoesNotConsumeASecondLicense(t *testing.T) {
 	if used, _ := inUse(t, s.Addr, "cad_pro"); used != 0 {
 		t.Fatalf("in use after checkin = %d, want 0", used)
 	}
+}
+
+// Heartbeats are answered from memory and their times written in bulk, once
+// a minute; when heartbeats are all the server hears, the reaper writes
+// them, so a crash loses at most a minute of them.
+func TestHeartbeatTimesAreWrittenWithoutOtherTraffic(t *testing.T) {
+	fc := clock.NewFake(epoch)
+	s := servertest.Start(t, servertest.Options{Clock: fc, HeartbeatInterval: time.Minute, Lease: 3 * time.Minute})
+	c := newClient("cat")
+	if _, err := checkout(t, s.Addr, c, "r", "cad_pro"); err != nil {
+		t.Fatal(err)
+	}
+	fc.Advance(2 * time.Minute)
+	if _, err := post(t, s.Addr, wire.PathHeartbeat, wire.HeartbeatRequest{Client: c}, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(s.DataDir, "licd.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	want := fc.Now()
+	waitFor(t, "the heartbeat time in the store", func() bool {
+		snap, err := st.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(snap.Sessions) == 1 && snap.Sessions[0].LastHeartbeat.Equal(want)
+	})
 }
 
 // A client killed without checking in is reclaimed one lease later.

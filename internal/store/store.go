@@ -1,8 +1,8 @@
 // Package store owns floatlic's SQLite database: every SQL statement of the
 // project lives here.
 //
-// Design: one writer connection (the server's single command processor
-// writes through it, one transaction per batch of commands, so concurrent
+// Design: one writer connection (the engine writes through it, one batch of
+// commands at a time and one transaction per batch, so concurrent
 // requests share one commit) and a separate read-only pool for the audit
 // trail. Pragmas go in the DSN so that every connection gets them: WAL,
 // busy_timeout, foreign_keys, and synchronous FULL (survives power loss) or
@@ -213,7 +213,7 @@ func domainErr(err error) error {
 	return fmt.Errorf("%w: %v", kind, err)
 }
 
-// ctx is used for statements the processor runs: it must never be cancelled
+// ctx is used for the statements of a batch: it must never be cancelled
 // half-way through a batch by a client going away.
 var ctx = context.Background()
 

@@ -87,7 +87,7 @@ func fill(b *testing.B, s *Store, n int) []string {
 }
 
 // BenchmarkHeartbeatFlush writes the heartbeat times of 1,000 of 100,000
-// sessions in one transaction, as the processor's periodic flush does, and
+// sessions in one transaction, as the engine's periodic flush does, and
 // reports rows per second: scattered ids, and ids in key order (consecutive
 // rows share pages).
 func BenchmarkHeartbeatFlush(b *testing.B) {

@@ -56,7 +56,7 @@ func (s *Store) prepare() error {
 	return nil
 }
 
-// Tx is one write transaction. The processor opens one per batch of
+// Tx is one write transaction. The engine opens one per batch of
 // commands: begin, the helpers below, then Commit, with a deferred Rollback.
 type Tx struct {
 	tx    *sql.Tx

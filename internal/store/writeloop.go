@@ -19,7 +19,7 @@ type WriteLoopStats struct {
 // pairs as plain one-row statements, each pair an INSERT and a DELETE of a
 // checkout and two event INSERTs; observe, if set, gets each transaction's
 // time from BEGIN to the end of COMMIT. It is the raw floor under what the
-// server's processor does per batch, without the server.
+// server's engine does per batch, without the server.
 func WriteLoop(ctx context.Context, path string, o Options, batch int, d time.Duration, observe func(time.Duration)) (WriteLoopStats, error) {
 	var st WriteLoopStats
 	if batch < 1 {
