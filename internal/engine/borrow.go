@@ -134,16 +134,21 @@ func (g GraceReport) apply(e *Engine, t *txn) Result {
 	return Result{Reply: wire.GraceReply{}}
 }
 
-// Reap reclaims the checkouts of every session whose lease ran out, and
-// every expired borrow, and forgets old grace reports.
+// Reap reclaims the checkouts of those of Sessions whose lease ran out at
+// Now (one heard from since is left alone), and every expired borrow, and
+// forgets old grace reports. The sessions are named, not searched for, so
+// that a mass expiry is reclaimed a chunk per batch (see Due), and every
+// replica reaps the same ones.
 type Reap struct {
-	Now time.Time
+	Now      time.Time
+	Sessions []string
 }
 
 func (r Reap) apply(e *Engine, t *txn) Result {
 	n := 0
-	for _, s := range e.sessions {
-		if r.Now.Before(s.leaseUntil) {
+	for _, id := range r.Sessions {
+		s := e.sessions[id]
+		if s == nil || r.Now.Before(s.leaseUntil) {
 			continue
 		}
 		ids := make([]string, len(s.checkouts))

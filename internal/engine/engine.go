@@ -241,27 +241,29 @@ func (e *Engine) Sessions() int {
 	return len(e.sessions)
 }
 
-// Expired reports whether any session lease, borrow or grace record has run
-// out at now, so the caller submits a Reap only when there is work.
-func (e *Engine) Expired(now time.Time) bool {
+// Due lists what a Reap at now would reclaim: the sessions whose lease ran
+// out, in id order, and whether any borrow or grace record is due; so the
+// caller submits Reaps only when there is work, and a few sessions to each.
+func (e *Engine) Due(now time.Time) (sessions []string, others bool) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	for _, s := range e.sessions {
 		if !now.Before(s.leaseUntil) {
-			return true
+			sessions = append(sessions, s.ID)
 		}
 	}
+	sort.Strings(sessions)
 	for _, b := range e.borrows {
 		if !now.Before(b.Expires) {
-			return true
+			return sessions, true
 		}
 	}
 	for _, g := range e.graces {
 		if now.Sub(g.Expires) > e.cfg.GraceKeep {
-			return true
+			return sessions, true
 		}
 	}
-	return false
+	return sessions, false
 }
 
 // Err is a refusal: it becomes the reply's error object.

@@ -126,13 +126,19 @@ func BenchmarkHeartbeat(b *testing.B) {
 
 // liveSessions gives n sessions one checkout each, straight through the
 // engine, from 256 goroutines so that commits are shared.
-func liveSessions(b *testing.B, e *engine.Engine, n int) []wire.Client {
+func liveSessions(b testing.TB, e *engine.Engine, n int) []wire.Client {
 	b.Helper()
 	out := make([]wire.Client, n)
 	for i := range out {
 		out[i] = newClient(fmt.Sprint("user", i))
 	}
-	now := time.Now()
+	return liveSessionsAt(b, e, out, time.Now())
+}
+
+// liveSessionsAt checks out one license of feature bench for each client at now.
+func liveSessionsAt(b testing.TB, e *engine.Engine, out []wire.Client, now time.Time) []wire.Client {
+	b.Helper()
+	n := len(out)
 	var wg sync.WaitGroup
 	var failed atomic.Pointer[wire.Error]
 	for g := range 256 {

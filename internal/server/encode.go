@@ -76,6 +76,29 @@ func appendReply(b []byte, v any) (_ []byte, ok bool) {
 			}
 			b = append(b, ']')
 		}
+	case wire.CheckoutInfo: // a status reply's rows: 100,000 of them on a big server
+		b = appendKey(b, '{', "id")
+		b = appendString(b, r.ID)
+		b = appendKey(b, ',', "feature")
+		b = appendString(b, r.Feature)
+		b = appendKey(b, ',', "version")
+		b = appendString(b, r.Version)
+		b = appendKey(b, ',', "count")
+		b = strconv.AppendInt(b, int64(r.Count), 10)
+		b = appendKey(b, ',', "user")
+		b = appendString(b, r.User)
+		b = appendKey(b, ',', "host")
+		b = appendString(b, r.Host)
+		b = appendKey(b, ',', "pid")
+		b = strconv.AppendInt(b, int64(r.PID), 10)
+		b = appendKey(b, ',', "session")
+		b = appendString(b, r.Session)
+		b = appendKey(b, ',', "since")
+		b = appendTime(b, r.Since)
+		b = appendKey(b, ',', "last_heartbeat")
+		b = appendTime(b, r.LastHeartbeat)
+		b = appendKey(b, ',', "lease_until")
+		b = appendTime(b, r.LeaseUntil)
 	default:
 		return b, false
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/subtle"
 	"encoding/json"
@@ -63,6 +64,9 @@ var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // writeJSON writes v with status and returns the status written.
 func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) int {
+	if st, ok := v.(*wire.Status); ok && status == http.StatusOK {
+		return s.writeStatus(w, st)
+	}
 	buf := buffers.Get().(*bytes.Buffer)
 	defer func() {
 		if buf.Cap() <= 64<<10 { // keep small buffers only: a large status reply is rare
@@ -84,6 +88,70 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) int {
 }
 
 var jsonContentType = []string{"application/json"}
+
+// writeStatus streams a status reply, an element at a time, byte for byte
+// what encoding/json writes. At 100,000 sessions its JSON is 32 MB: built
+// whole in a buffer it raised licd's RSS by 200 MB for every licstat
+// refresh.
+func (s *Server) writeStatus(w http.ResponseWriter, st *wire.Status) int {
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h.Set(wire.InstanceHeader, s.instance)
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	streamStatus(bw, st)
+	bw.Flush() // a write error means the client went away: nothing to tell it
+	return http.StatusOK
+}
+
+// streamStatus writes st as encoding/json's Encoder would, newline and all.
+func streamStatus(w *bufio.Writer, st *wire.Status) {
+	w.WriteString(`{"server":`)
+	writeValue(w, st.Server)
+	w.WriteString(`,"features":`)
+	writeArray(w, st.Features)
+	w.WriteString(`,"checkouts":`)
+	writeArray(w, st.Checkouts)
+	w.WriteString(`,"borrows":`)
+	writeArray(w, st.Borrows)
+	w.WriteString(`,"graces":`)
+	writeArray(w, st.Graces)
+	w.WriteString(`,"servers":`)
+	writeArray(w, st.Servers)
+	w.WriteString("}\n")
+}
+
+// writeArray writes items as a JSON array (null when nil), one element at
+// a time.
+func writeArray[T any](w *bufio.Writer, items []T) {
+	if items == nil {
+		w.WriteString("null")
+		return
+	}
+	w.WriteByte('[')
+	for i := range items {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		writeValue(w, items[i])
+	}
+	w.WriteByte(']')
+}
+
+// writeValue writes v as JSON, by hand where appendReply knows the type.
+// The status types have no field encoding/json can fail on (a time outside
+// years 0–9999 aside), so an error writes null.
+func writeValue(w *bufio.Writer, v any) {
+	if b, ok := appendReply(w.AvailableBuffer(), v); ok {
+		w.Write(b[:len(b)-1]) // without the Encoder's newline
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte("null")
+	}
+	w.Write(b)
+}
 
 // writeError writes e with status and returns the status written.
 func (s *Server) writeError(w http.ResponseWriter, e *wire.Error, status int) int {

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"sync"
@@ -113,6 +114,30 @@ func TestDeadClientIsReclaimedAfterLease(t *testing.T) {
 	}
 	if used, _ := inUse(t, s.Addr, "cad_pro"); used != 1 {
 		t.Fatalf("in use after re-checkout = %d, want 1", used)
+	}
+}
+
+// A mass expiry (a site cut off for longer than the lease) is reclaimed a
+// chunk of sessions per batch, not in one transaction that holds every
+// other request.
+func TestMassExpiryIsReclaimedInChunks(t *testing.T) {
+	fc := clock.NewFake(epoch)
+	s := servertest.Start(t, servertest.Options{Clock: fc, Template: benchTemplate, HeartbeatInterval: time.Minute, Lease: 3 * time.Minute})
+	e := s.Server().Engine()
+	const n = 300
+	clients := make([]wire.Client, n)
+	for i := range clients {
+		clients[i] = newClient(fmt.Sprint("u", i))
+	}
+	liveSessionsAt(t, e, clients, fc.Now())
+	before := e.CommitStats().Batches
+	fc.Advance(4 * time.Minute)
+	waitFor(t, "the reaper to reclaim every session", func() bool { return e.Sessions() == 0 })
+	if used, _ := inUse(t, s.Addr, "bench"); used != 0 {
+		t.Fatalf("in use after the expiry = %d, want 0", used)
+	}
+	if batches := e.CommitStats().Batches - before; batches < (n+63)/64 {
+		t.Errorf("%d sessions reclaimed in %d batches, want at least %d", n, batches, (n+63)/64)
 	}
 }
 
