@@ -240,27 +240,23 @@ func (s *Server) reaper() {
 	}
 }
 
-// reap reclaims what ran out at now. Expired sessions go a chunk per batch,
-// and after each chunk the reaper leaves the server to other requests for
-// as long as the chunk took: a mass expiry (a site cut off for longer than
-// the lease) is reclaimed at half speed, and no request waits for more than
-// a small chunk of it.
+// reap reclaims what ran out at now: expired sessions a chunk per batch,
+// in turns (see inTurns), so that a mass expiry (a site cut off for longer
+// than the lease) never holds up live requests.
 func (s *Server) reap(now time.Time) {
 	sessions, others := s.engine.Due(now)
 	if others && len(sessions) == 0 {
 		s.engine.Submit(engine.Reap{Now: now})
 	}
-	for len(sessions) > 0 {
+	s.inTurns(len(sessions)/reapChunk+1, func() bool {
+		if len(sessions) == 0 {
+			return false
+		}
 		n := min(len(sessions), reapChunk)
-		start := time.Now()
 		s.engine.Submit(engine.Reap{Now: now, Sessions: sessions[:n]})
 		sessions = sessions[n:]
-		select {
-		case <-s.stop:
-			return
-		case <-time.After(time.Since(start)):
-		}
-	}
+		return true
+	})
 }
 
 // reapChunk is how many expired sessions one batch reclaims: about 3 ms of
@@ -268,22 +264,39 @@ func (s *Server) reap(now time.Time) {
 const reapChunk = 64
 
 // flushHeartbeats writes the heartbeat times heard since the last flush, a
-// chunk per batch, so other commands interleave with it. Heartbeats start
-// no batch, so when they are all that arrives nothing else would.
+// chunk per batch, in turns. Heartbeats start no batch, so when they are
+// all that arrives nothing else would write them.
 func (s *Server) flushHeartbeats(now time.Time) {
-	for i := 0; i < maxFlushBatches && s.engine.FlushDue(now); i++ {
-		select {
-		case <-s.stop:
-			return
-		default:
+	s.inTurns(maxFlushBatches, func() bool {
+		if !s.engine.FlushDue(now) {
+			return false
 		}
 		s.engine.Submit(engine.Flush{Now: now})
-	}
+		return true
+	})
 }
 
 // maxFlushBatches bounds one reaper round's flush: 4,096 chunks of 512
 // sessions, two million sessions; what is left waits for the next round.
 const maxFlushBatches = 4096
+
+// inTurns runs step, a batch of background work, until it reports nothing
+// left (at most limit times), and after each step leaves the server to
+// other requests for as long as the step took: the work takes at most half
+// the server's time, and no request waits behind more than one step.
+func (s *Server) inTurns(limit int, step func() bool) {
+	for range limit {
+		start := time.Now()
+		if !step() {
+			return
+		}
+		select {
+		case <-s.stop:
+			return
+		case <-time.After(time.Since(start)):
+		}
+	}
+}
 
 // onEvents runs after each commit, on the goroutine that applied the batch.
 func (s *Server) onEvents(evs []wire.Event) {
