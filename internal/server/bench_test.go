@@ -18,15 +18,6 @@ import (
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
-// benchTemplate has one feature with a pool larger than any benchmark needs.
-var benchTemplate = []byte(`FEATURE bench {
-  VENDOR  = acme
-  VERSION = 1.0
-  COUNT   = 1000000
-  EXPIRE  = permanent
-}
-`)
-
 // benchClient is a keep-alive HTTP client for concurrent load.
 func benchClient(conns int) *http.Client {
 	return &http.Client{Transport: &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns,
@@ -88,7 +79,7 @@ func BenchmarkCheckoutCheckin(b *testing.B) {
 	for _, sync := range []string{"full", "normal"} {
 		for _, clients := range []int{1, 64} {
 			b.Run(fmt.Sprintf("sync=%s/clients=%d", sync, clients), func(b *testing.B) {
-				s := servertest.Start(b, servertest.Options{Template: benchTemplate, Sync: sync,
+				s := servertest.Start(b, servertest.Options{Template: servertest.BigTemplate, Sync: sync,
 					HeartbeatInterval: time.Minute, Lease: 5 * time.Minute})
 				url := "http://" + s.Addr
 				hc := benchClient(clients)
@@ -114,7 +105,7 @@ func BenchmarkCheckoutCheckin(b *testing.B) {
 // 10,000 sessions are live.
 func BenchmarkHeartbeat(b *testing.B) {
 	const live = 10_000
-	s := servertest.Start(b, servertest.Options{Template: benchTemplate, HeartbeatInterval: time.Minute, Lease: time.Hour})
+	s := servertest.Start(b, servertest.Options{Template: servertest.BigTemplate, HeartbeatInterval: time.Minute, Lease: time.Hour})
 	sessions := liveSessions(b, s.Server().Engine(), live)
 	url := "http://" + s.Addr + wire.PathHeartbeat
 	hc := benchClient(64)
@@ -165,7 +156,7 @@ func liveSessionsAt(b testing.TB, e *engine.Engine, out []wire.Client, now time.
 func BenchmarkSessionMemory(b *testing.B) {
 	const n = 100_000
 	for range b.N {
-		s := servertest.Start(b, servertest.Options{Template: benchTemplate, HeartbeatInterval: time.Minute, Lease: time.Hour})
+		s := servertest.Start(b, servertest.Options{Template: servertest.BigTemplate, HeartbeatInterval: time.Minute, Lease: time.Hour})
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)

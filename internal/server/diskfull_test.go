@@ -13,7 +13,7 @@ import (
 // A full disk refuses what cannot be recorded with a clear error, loses
 // nothing that was acknowledged, and the server serves again once there is room.
 func TestFullDiskLosesNothingAndRecovers(t *testing.T) {
-	s := servertest.Start(t, servertest.Options{Template: benchTemplate, HeartbeatInterval: time.Minute, Lease: time.Hour})
+	s := servertest.Start(t, servertest.Options{Template: servertest.BigTemplate, HeartbeatInterval: time.Minute, Lease: time.Hour})
 	st := s.Server().Store()
 	pages, err := st.PageCount()
 	if err != nil {

@@ -38,7 +38,7 @@ func serve(b *testing.B, h http.Handler, path string, req, reply any) {
 func BenchmarkServerPath(b *testing.B) {
 	for _, sync := range []string{"full", "normal"} {
 		b.Run("pair/sync="+sync, func(b *testing.B) {
-			s := servertest.Start(b, servertest.Options{Template: benchTemplate, Sync: sync,
+			s := servertest.Start(b, servertest.Options{Template: servertest.BigTemplate, Sync: sync,
 				HeartbeatInterval: time.Minute, Lease: 5 * time.Minute})
 			h := s.Server().Handler()
 			var n atomic.Int64
@@ -57,7 +57,7 @@ func BenchmarkServerPath(b *testing.B) {
 		})
 	}
 	b.Run("heartbeat", func(b *testing.B) {
-		s := servertest.Start(b, servertest.Options{Template: benchTemplate, HeartbeatInterval: time.Minute, Lease: time.Hour})
+		s := servertest.Start(b, servertest.Options{Template: servertest.BigTemplate, HeartbeatInterval: time.Minute, Lease: time.Hour})
 		const live = 10_000
 		sessions := liveSessions(b, s.Server().Engine(), live)
 		h := s.Server().Handler()

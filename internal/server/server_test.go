@@ -122,7 +122,7 @@ func TestDeadClientIsReclaimedAfterLease(t *testing.T) {
 // other request.
 func TestMassExpiryIsReclaimedInChunks(t *testing.T) {
 	fc := clock.NewFake(epoch)
-	s := servertest.Start(t, servertest.Options{Clock: fc, Template: benchTemplate, HeartbeatInterval: time.Minute, Lease: 3 * time.Minute})
+	s := servertest.Start(t, servertest.Options{Clock: fc, Template: servertest.BigTemplate, HeartbeatInterval: time.Minute, Lease: 3 * time.Minute})
 	e := s.Server().Engine()
 	const n = 300
 	clients := make([]wire.Client, n)

@@ -18,6 +18,16 @@ import (
 	"github.com/floatlic/floatlic/internal/server"
 )
 
+// BigTemplate is a license template with one feature, bench, whose pool is
+// larger than any test or benchmark needs.
+var BigTemplate = []byte(`FEATURE bench {
+  VENDOR  = acme
+  VERSION = 1.0
+  COUNT   = 1000000
+  EXPIRE  = permanent
+}
+`)
+
 // Options configure Start. Zero values take the defaults noted.
 type Options struct {
 	Clock             *clock.Fake   // nil: the real clock

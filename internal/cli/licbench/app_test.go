@@ -14,14 +14,6 @@ import (
 	"github.com/floatlic/floatlic/internal/servertest"
 )
 
-var template = []byte(`FEATURE bench {
-  VENDOR  = acme
-  VERSION = 1.0
-  COUNT   = 1000
-  EXPIRE  = permanent
-}
-`)
-
 // run runs licbench with args and returns its exit code, stdout and stderr.
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
@@ -33,7 +25,7 @@ func run(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestJSONOutput(t *testing.T) {
-	s := servertest.Start(t, servertest.Options{Template: template, HeartbeatInterval: time.Second, Lease: time.Minute})
+	s := servertest.Start(t, servertest.Options{Template: servertest.BigTemplate, HeartbeatInterval: time.Second, Lease: time.Minute})
 	tests := []struct {
 		name string
 		args []string
@@ -77,7 +69,7 @@ func TestCPUProfile(t *testing.T) {
 }
 
 func TestTextOutput(t *testing.T) {
-	s := servertest.Start(t, servertest.Options{Template: template, HeartbeatInterval: time.Second, Lease: time.Minute})
+	s := servertest.Start(t, servertest.Options{Template: servertest.BigTemplate, HeartbeatInterval: time.Second, Lease: time.Minute})
 	code, out, errOut := run(t, "run", "--server", s.Addr, "--clients", "2", "--duration", "200ms")
 	if code != exit.OK {
 		t.Fatalf("exit %d: %s", code, errOut)
