@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -111,6 +112,8 @@ func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 	if cpu, ok := procstat.SelfCPU(); ok {
 		seconds(&b, "process_cpu_seconds_total", "CPU time licd used, user and system.", cpu)
 	}
+	gauge(&b, "go_gomaxprocs", "Cores licd runs Go code on now (GOMAXPROCS).")
+	fmt.Fprintf(&b, "go_gomaxprocs %d\n", runtime.GOMAXPROCS(0))
 	fmt.Fprintf(&b, "# HELP floatlic_build_info floatlic version.\n# TYPE floatlic_build_info gauge\nfloatlic_build_info{version=%q,instance=%q} 1\n",
 		versionString(), s.instance)
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")

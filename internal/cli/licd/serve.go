@@ -14,6 +14,8 @@ import (
 
 	"github.com/floatlic/floatlic/internal/cli/exit"
 	"github.com/floatlic/floatlic/internal/licfile"
+	"github.com/floatlic/floatlic/internal/maxprocs"
+	"github.com/floatlic/floatlic/internal/procstat"
 	"github.com/floatlic/floatlic/internal/server"
 	"github.com/urfave/cli/v2"
 )
@@ -121,6 +123,7 @@ func run(ctx context.Context, cfg server.Config, listen, cert, key string, banne
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	go tuneMaxProcs(ctx, cfg.Logger)
 	for {
 		select {
 		case <-hup:
@@ -137,6 +140,21 @@ func run(ctx context.Context, cfg server.Config, listen, cert, key string, banne
 			return srv.Close(sctx)
 		}
 	}
+}
+
+// tuneMaxProcs runs licd's Go code on one core while its load fits in one
+// (see package maxprocs), unless GOMAXPROCS is set in the environment.
+func tuneMaxProcs(ctx context.Context, log *slog.Logger) {
+	if maxprocs.Pinned() {
+		return
+	}
+	t := &maxprocs.Tuner{
+		CPU: procstat.SelfCPU,
+		OnChange: func(from, to int, cores float64) {
+			log.Info("GOMAXPROCS changed", "from", from, "to", to, "cores_used", fmt.Sprintf("%.2f", cores))
+		},
+	}
+	t.Run(ctx)
 }
 
 func listenOn(addr, cert, key string) (net.Listener, string, error) {
