@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -168,4 +169,59 @@ func metricValue(body, name string) float64 {
 		}
 	}
 	return -1
+}
+
+// Every subscriber gets the same bytes for an event (it is encoded once for
+// all of them), and they are the server-sent event of that event.
+func TestEventsStreamsAgree(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	var streams [2]chan string
+	for i := range streams {
+		resp, err := http.Get("http://" + s.Addr + wire.PathEvents)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		streams[i] = make(chan string, 64)
+		go func(ch chan string) {
+			defer close(ch)
+			sc := bufio.NewScanner(resp.Body)
+			var frame strings.Builder
+			for sc.Scan() {
+				frame.WriteString(sc.Text() + "\n")
+				if sc.Text() == "" {
+					ch <- frame.String()
+					frame.Reset()
+				}
+			}
+		}(streams[i])
+	}
+	if _, err := checkout(t, s.Addr, newClient("eve"), "r", "solver"); err != nil {
+		t.Fatal(err)
+	}
+	grant := func(ch chan string) string {
+		for {
+			select {
+			case f, ok := <-ch:
+				if !ok {
+					t.Fatal("stream ended")
+				}
+				if strings.Contains(f, "event: grant\n") {
+					return f
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("no grant within 5 s")
+			}
+		}
+	}
+	a, b := grant(streams[0]), grant(streams[1])
+	if a != b {
+		t.Fatalf("subscribers got different frames:\n%q\n%q", a, b)
+	}
+	lines := strings.Split(a, "\n")
+	var e wire.Event
+	if len(lines) != 5 || json.Unmarshal([]byte(strings.TrimPrefix(lines[2], "data: ")), &e) != nil ||
+		lines[0] != fmt.Sprintf("id: %d", e.Seq) || lines[1] != "event: grant" || e.User != "eve" {
+		t.Fatalf("grant frame %q", a)
+	}
 }

@@ -18,16 +18,35 @@ const replayEvents = 100
 // monitor reconnects), so a slow reader never holds up the ledger.
 type broker struct {
 	mu     sync.Mutex
-	subs   map[chan wire.Event]struct{}
+	subs   map[chan *frame]struct{}
 	closed bool
 }
 
-func newBroker() *broker { return &broker{subs: map[chan wire.Event]struct{}{}} }
+// frame is one event as a server-sent event. Every subscriber gets the same
+// frame, and the first to send it encodes it, so the JSON is made once per
+// event, not once per subscriber, and not on the goroutine that committed.
+type frame struct {
+	ev   wire.Event
+	once sync.Once
+	data []byte
+}
 
-func (b *broker) subscribe() chan wire.Event {
+func (f *frame) bytes() []byte {
+	f.once.Do(func() { f.data = encodeEvent(f.ev) })
+	return f.data
+}
+
+func encodeEvent(e wire.Event) []byte {
+	data, _ := json.Marshal(e)
+	return fmt.Appendf(nil, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Kind, data)
+}
+
+func newBroker() *broker { return &broker{subs: map[chan *frame]struct{}{}} }
+
+func (b *broker) subscribe() chan *frame {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	ch := make(chan wire.Event, 4096)
+	ch := make(chan *frame, 4096)
 	if b.closed {
 		close(ch)
 		return ch
@@ -36,7 +55,7 @@ func (b *broker) subscribe() chan wire.Event {
 	return ch
 }
 
-func (b *broker) unsubscribe(ch chan wire.Event) {
+func (b *broker) unsubscribe(ch chan *frame) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, ok := b.subs[ch]; ok {
@@ -48,10 +67,17 @@ func (b *broker) unsubscribe(ch chan wire.Event) {
 func (b *broker) publish(evs []wire.Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if len(b.subs) == 0 {
+		return
+	}
+	frames := make([]frame, len(evs))
+	for i, e := range evs {
+		frames[i].ev = e
+	}
 	for ch := range b.subs {
-		for _, e := range evs {
+		for i := range frames {
 			select {
-			case ch <- e:
+			case ch <- &frames[i]:
 			default: // too far behind: drop the subscriber
 				delete(b.subs, ch)
 				close(ch)
@@ -90,19 +116,20 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set(wire.InstanceHeader, s.instance)
 	w.WriteHeader(http.StatusOK)
+	// Each burst of writes, up to the flush that ends it, gets one deadline.
+	deadline := func() { rc.SetWriteDeadline(time.Now().Add(10 * time.Second)) }
 	var last int64
-	send := func(e wire.Event) error {
-		if e.Seq <= last {
+	send := func(f *frame) error {
+		if f.ev.Seq <= last {
 			return nil // already sent in the replay
 		}
-		last = e.Seq
-		data, _ := json.Marshal(e)
-		rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		_, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Kind, data)
+		last = f.ev.Seq
+		_, err := w.Write(f.bytes())
 		return err
 	}
+	deadline()
 	for _, e := range past {
-		if send(e) != nil {
+		if send(&frame{ev: e}) != nil {
 			return
 		}
 	}
@@ -115,8 +142,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
-		case e, ok := <-ch:
-			if !ok || send(e) != nil {
+		case f, ok := <-ch:
+			deadline()
+			if !ok || send(f) != nil {
 				return
 			}
 			for n := len(ch); n > 0; n-- { // send what is queued before flushing
@@ -125,7 +153,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		case <-ping.C:
-			rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			deadline()
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
 				return
 			}
