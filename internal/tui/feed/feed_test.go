@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -97,32 +98,43 @@ func TestFollowServer(t *testing.T) {
 	}
 }
 
-// TestThrottle: a burst of events makes few status fetches.
-func TestThrottle(t *testing.T) {
+// eventServer serves a status that takes statusTook to answer, and an event
+// stream of n grants, one every gap. It counts the status fetches.
+func eventServer(t *testing.T, n int, gap, statusTook time.Duration) (*httptest.Server, *atomic.Int32) {
 	var fetches atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case wire.PathStatus:
 			fetches.Add(1)
+			time.Sleep(statusTook)
 			json.NewEncoder(w).Encode(wire.Status{Server: wire.ServerInfo{Instance: "i"}})
 		case wire.PathEvents:
 			w.Header().Set("Content-Type", "text/event-stream")
-			for i := 1; i <= 200; i++ {
+			for i := 1; i <= n; i++ {
 				fmt.Fprintf(w, "id: %d\nevent: grant\ndata: {\"seq\":%d,\"kind\":\"grant\"}\n\n", i, i)
 				w.(http.Flusher).Flush()
-				time.Sleep(2 * time.Millisecond)
+				time.Sleep(gap)
 			}
 			<-r.Context().Done()
 		}
 	}))
-	defer srv.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	f := Start(ctx, Options{Servers: []string{srv.URL}, Throttle: 200 * time.Millisecond, Poll: time.Hour})
+	t.Cleanup(srv.Close)
+	return srv, &fetches
+}
 
+// readEvents reads n events from the feed, checks their order, and returns
+// the time between each two batches of them.
+func readEvents(t *testing.T, f *Feed, n int) (gaps []time.Duration) {
+	t.Helper()
 	seen := 0
-	for seen < 200 {
+	var last time.Time
+	for seen < n {
 		m := waitMsg[EventsMsg](t, f, 5*time.Second, nil)
+		now := time.Now()
+		if seen > 0 {
+			gaps = append(gaps, now.Sub(last))
+		}
+		last = now
 		for _, e := range m.Events {
 			if e.Seq != int64(seen+1) {
 				t.Fatalf("event %d after %d", e.Seq, seen)
@@ -130,9 +142,51 @@ func TestThrottle(t *testing.T) {
 			seen++
 		}
 	}
+	return gaps
+}
+
+// TestThrottle: a burst of events makes few status fetches.
+func TestThrottle(t *testing.T) {
+	srv, fetches := eventServer(t, 200, 2*time.Millisecond, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := Start(ctx, Options{Servers: []string{srv.URL}, Throttle: 200 * time.Millisecond, Poll: time.Hour})
+	readEvents(t, f, 200)
 	// 200 events over about 0.4 s: the first fetch, then at most one per 200 ms.
 	if n := fetches.Load(); n > 5 {
 		t.Errorf("%d status fetches for a burst of 200 events, want at most 5", n)
+	}
+}
+
+// TestThrottleSlowStatus: when a status fetch is slow (a big site), the feed
+// fetches it less often, so that one monitor cannot keep the server busy.
+func TestThrottleSlowStatus(t *testing.T) {
+	srv, fetches := eventServer(t, 250, 4*time.Millisecond, 50*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := Start(ctx, Options{Servers: []string{srv.URL}, Throttle: 10 * time.Millisecond, Poll: 20 * time.Millisecond})
+	gaps := readEvents(t, f, 250)
+	// About a second of events. With a fixed 10 ms throttle the feed would
+	// fetch about every 60 ms, 15 times or more; a 50 ms fetch keeps the
+	// next 500 ms away.
+	if n := fetches.Load(); n > 5 {
+		t.Errorf("%d status fetches in about a second with 50 ms fetches, want at most 5", n)
+	}
+	// Events are not held back until the next fetch.
+	if g := slices.Max(gaps); g > 250*time.Millisecond {
+		t.Errorf("%v between two batches of events, want them passed on while the status waits", g)
+	}
+}
+
+func TestNextGap(t *testing.T) {
+	for _, tt := range []struct{ throttle, took, want time.Duration }{
+		{250 * time.Millisecond, time.Millisecond, 250 * time.Millisecond},
+		{250 * time.Millisecond, 25 * time.Millisecond, 250 * time.Millisecond},
+		{250 * time.Millisecond, 300 * time.Millisecond, 3 * time.Second},
+	} {
+		if got := nextGap(tt.throttle, tt.took); got != tt.want {
+			t.Errorf("nextGap(%v, %v) = %v, want %v", tt.throttle, tt.took, got, tt.want)
+		}
 	}
 }
 
