@@ -1,15 +1,58 @@
 package engine
 
 import (
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/store"
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
 // Status fills the ledger's part of a status reply at now: features, live
 // checkouts, borrows and grace periods in use, each sorted for stable output.
+//
+// Every heartbeat and commit waits while the ledger is locked, and a site
+// can hold 100,000 checkouts, so under the lock Status copies only what can
+// change (a session's heartbeat and lease) and pointers to the rest, which
+// never changes once made: a checkout's fields and a session's user, host,
+// pid and id. The rows are sorted and filled in after.
 func (e *Engine) Status(now time.Time, st *wire.Status) {
+	rows := e.copyStatus(now, st)
+	slices.SortFunc(rows, func(a, b checkoutRow) int {
+		if c := a.checkout.Since.Compare(b.checkout.Since); c != 0 {
+			return c
+		}
+		return strings.Compare(a.checkout.ID, b.checkout.ID)
+	})
+	st.Checkouts = make([]wire.CheckoutInfo, len(rows))
+	for i, r := range rows {
+		c, s := r.checkout, r.session
+		st.Checkouts[i] = wire.CheckoutInfo{ID: c.ID, Feature: c.Feature, Version: c.Version,
+			Count: c.Count, User: s.User, Host: s.Host, PID: s.PID, Session: s.ID, Since: c.Since,
+			LastHeartbeat: r.lastHeartbeat, LeaseUntil: r.leaseUntil}
+	}
+	slices.SortFunc(st.Borrows, func(a, b wire.BorrowInfo) int { return a.Expires.Compare(b.Expires) })
+	slices.SortFunc(st.Graces, func(a, b wire.GraceInfo) int { return a.Expires.Compare(b.Expires) })
+}
+
+// checkoutRow is what Status copies of a checkout under the lock.
+type checkoutRow struct {
+	checkout                  *store.Checkout
+	session                   *session
+	lastHeartbeat, leaseUntil time.Time
+}
+
+// copyStatus copies the ledger's state under its read lock: features,
+// borrows and graces into st, checkouts as rows.
+func (e *Engine) copyStatus(now time.Time, st *wire.Status) []checkoutRow {
+	// The rows are allocated before the lock is taken: allocating megabytes
+	// can make this goroutine help the garbage collector first.
+	e.mu.RLock()
+	n := len(e.checkouts)
+	e.mu.RUnlock()
+	rows := make([]checkoutRow, 0, n+n/16)
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	st.Graces = []wire.GraceInfo{}
@@ -20,27 +63,17 @@ func (e *Engine) Status(now time.Time, st *wire.Status) {
 		}
 	}
 	st.Features = e.featureStatus(now)
-	st.Checkouts = make([]wire.CheckoutInfo, 0, len(e.checkouts))
-	for _, c := range e.checkouts {
-		s := e.sessions[c.Session]
-		st.Checkouts = append(st.Checkouts, wire.CheckoutInfo{ID: c.ID, Feature: c.Feature, Version: c.Version,
-			Count: c.Count, User: s.User, Host: s.Host, PID: s.PID, Session: s.ID, Since: c.Since,
-			LastHeartbeat: s.LastHeartbeat, LeaseUntil: s.leaseUntil})
+	for _, s := range e.sessions { // by session: no lookup a checkout
+		for _, c := range s.checkouts {
+			rows = append(rows, checkoutRow{checkout: c, session: s, lastHeartbeat: s.LastHeartbeat, leaseUntil: s.leaseUntil})
+		}
 	}
 	st.Borrows = make([]wire.BorrowInfo, 0, len(e.borrows))
 	for _, b := range e.borrows {
 		st.Borrows = append(st.Borrows, wire.BorrowInfo{ID: b.ID, Feature: b.Feature, User: b.User,
 			Host: b.Host, Since: b.Since, Expires: b.Expires})
 	}
-	sort.Slice(st.Checkouts, func(i, j int) bool {
-		a, b := st.Checkouts[i], st.Checkouts[j]
-		if !a.Since.Equal(b.Since) {
-			return a.Since.Before(b.Since)
-		}
-		return a.ID < b.ID
-	})
-	sort.Slice(st.Borrows, func(i, j int) bool { return st.Borrows[i].Expires.Before(st.Borrows[j].Expires) })
-	sort.Slice(st.Graces, func(i, j int) bool { return st.Graces[i].Expires.Before(st.Graces[j].Expires) })
+	return rows
 }
 
 // FeatureStatus returns the served features and their use at now, sorted

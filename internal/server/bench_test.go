@@ -168,6 +168,40 @@ func BenchmarkSessionMemory(b *testing.B) {
 	}
 }
 
+// BenchmarkStatus builds the status of 100,000 checkouts, as /v1/status does
+// for licstat, and reports the longest a heartbeat sent meanwhile waited:
+// the ledger is locked while the checkouts are copied.
+func BenchmarkStatus(b *testing.B) {
+	const n = 100_000
+	s := servertest.Start(b, servertest.Options{Template: servertest.BigTemplate, HeartbeatInterval: time.Minute, Lease: time.Hour})
+	e := s.Server().Engine()
+	clients := liveSessions(b, e, n)
+	var worst time.Duration
+	b.ResetTimer()
+	for range b.N {
+		done := make(chan struct{})
+		waited := make(chan time.Duration)
+		go func() {
+			var w time.Duration
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					waited <- w
+					return
+				default:
+				}
+				start := time.Now()
+				e.Submit(engine.Heartbeat{Now: start, Client: clients[i%n]})
+				w = max(w, time.Since(start))
+			}
+		}()
+		s.Server().Status()
+		close(done)
+		worst = max(worst, <-waited)
+	}
+	b.ReportMetric(float64(worst.Microseconds())/1000, "max-heartbeat-wait-ms")
+}
+
 // BenchmarkBareHandler is the transport baseline: a net/http handler that
 // decodes the same checkout request and encodes a reply, doing nothing else,
 // driven the same way as BenchmarkCheckoutCheckin (two requests per pair).
