@@ -76,7 +76,7 @@ func appendReply(b []byte, v any) (_ []byte, ok bool) {
 			}
 			b = append(b, ']')
 		}
-	case wire.CheckoutInfo: // a status reply's rows: 100,000 of them on a big server
+	case *wire.CheckoutInfo: // a status reply's rows: 100,000 of them on a big server
 		b = appendKey(b, '{', "id")
 		b = appendString(b, r.ID)
 		b = appendKey(b, ',', "feature")

@@ -22,12 +22,12 @@ func TestAppendReplyAgreesWithJSON(t *testing.T) {
 				LeaseSeconds: []float64{105, 0.5, 1e21, -3, 0}[i%5], HeartbeatSeconds: 30, Expires: s, GraceToken: s, ServerKey: s},
 			wire.CheckinReply{Instance: s, Released: -i},
 			wire.HeartbeatReply{Instance: s, LeaseUntil: now.AddDate(i*1000, 0, 0), HeartbeatSeconds: math.Copysign(0, -1), Checkouts: []string{s, "x"}},
-			wire.CheckoutInfo{ID: s, Feature: s, Version: s, Count: i, User: s, Host: s, PID: -i, Session: s,
+			&wire.CheckoutInfo{ID: s, Feature: s, Version: s, Count: i, User: s, Host: s, PID: -i, Session: s,
 				Since: now, LastHeartbeat: now.AddDate(i*1000, 0, 0), LeaseUntil: time.Time{}})
 	}
 	replies = append(replies, wire.HeartbeatReply{}, wire.HeartbeatReply{Checkouts: []string{}}, wire.CheckoutReply{},
 		wire.CheckoutReply{Since: time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC)}, wire.CheckoutReply{LeaseSeconds: math.NaN()},
-		wire.CheckoutInfo{}, wire.CheckoutInfo{Since: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
+		&wire.CheckoutInfo{}, &wire.CheckoutInfo{Since: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
 	for _, r := range replies {
 		var want bytes.Buffer
 		werr := json.NewEncoder(&want).Encode(r)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -133,10 +134,20 @@ func writeArray[T any](w *bufio.Writer, items []T) {
 		if i > 0 {
 			w.WriteByte(',')
 		}
-		writeValue(w, items[i])
+		if i%yieldEvery == yieldEvery-1 {
+			runtime.Gosched()
+		}
+		writeValue(w, &items[i]) // a pointer: boxing a row would allocate it
 	}
 	w.WriteByte(']')
 }
+
+// yieldEvery is how many status rows are written between two yields of the
+// processor. licd may run its Go code on one core (see package maxprocs),
+// and a status of 100,000 checkouts takes a few tenths of a second to
+// write: without yielding, the checkouts waiting behind it each wait the
+// scheduler's 10 ms slices, several times over.
+const yieldEvery = 256
 
 // writeValue writes v as JSON, by hand where appendReply knows the type.
 // The status types have no field encoding/json can fail on (a time outside
