@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -31,16 +32,18 @@ const (
 // Tuner samples the process's CPU time every Period and sets GOMAXPROCS to 1
 // or Max. Run starts it at 1.
 type Tuner struct {
-	Max        int                          // the ceiling; Go's own choice at start when 0
-	Period     time.Duration                // between samples
-	RaiseAbove float64                      // raise to Max when the process uses more than this many cores...
-	RaiseAfter int                          // ...in this many samples in a row
-	LowerBelow float64                      // lower to 1 when it uses less than this many cores...
-	LowerAfter int                          // ...in this many samples in a row
-	CPU        func() (time.Duration, bool) // the process's CPU time so far, user and system
-	Set        func(n int)                  // sets GOMAXPROCS; runtime.GOMAXPROCS when nil
-	OnChange   func(from, to int, cores float64)
+	Max        int                               // the ceiling; Go's own choice at start when 0
+	Period     time.Duration                     // between samples
+	RaiseAbove float64                           // raise to Max when the process uses more than this many cores...
+	RaiseAfter int                               // ...in this many samples in a row
+	LowerBelow float64                           // lower to 1 when it uses less than this many cores...
+	LowerAfter int                               // ...in this many samples in a row
+	CPU        func() (time.Duration, bool)      // the process's CPU time so far, user and system
+	Set        func(n int)                       // sets GOMAXPROCS; runtime.GOMAXPROCS when nil
+	OnChange   func(from, to int, cores float64) // cores is -1 for a Boost
 
+	mu      sync.Mutex // Observe runs on Run's goroutine, Boost on any
+	boosts  int        // Boosts not yet done
 	procs   int
 	last    time.Duration
 	lastAt  time.Time
@@ -86,6 +89,8 @@ func (t *Tuner) init() {
 
 // Procs is the GOMAXPROCS the Tuner last chose.
 func (t *Tuner) Procs() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.init()
 	return t.procs
 }
@@ -94,14 +99,19 @@ func (t *Tuner) Procs() int {
 // one core (Max 1) or no way to read the CPU time, it returns at once and
 // leaves GOMAXPROCS alone.
 func (t *Tuner) Run(ctx context.Context) {
+	t.mu.Lock()
 	t.init()
 	if t.Max <= 1 || t.CPU == nil {
+		t.mu.Unlock()
 		return
 	}
-	t.Set(1)
-	if t.OnChange != nil {
-		t.OnChange(t.Max, 1, 0)
+	if t.procs == 1 && t.boosts == 0 { // a Boost may have come first
+		t.Set(1)
+		if t.OnChange != nil {
+			t.OnChange(t.Max, 1, 0)
+		}
 	}
+	t.mu.Unlock()
 	tick := time.NewTicker(t.Period)
 	defer tick.Stop()
 	for {
@@ -122,6 +132,8 @@ func (t *Tuner) Run(ctx context.Context) {
 // sets GOMAXPROCS when the samples so far call for it, and returns what it
 // is.
 func (t *Tuner) Observe(cpu time.Duration, now time.Time) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.init()
 	if !t.sampled || !now.After(t.lastAt) {
 		t.last, t.lastAt, t.sampled = cpu, now, true
@@ -129,7 +141,7 @@ func (t *Tuner) Observe(cpu time.Duration, now time.Time) int {
 	}
 	cores := float64(cpu-t.last) / float64(now.Sub(t.lastAt))
 	t.last, t.lastAt = cpu, now
-	t.high, t.low = streak(t.high, cores > t.RaiseAbove), streak(t.low, cores < t.LowerBelow)
+	t.high, t.low = streak(t.high, cores > t.RaiseAbove), streak(t.low, cores < t.LowerBelow && t.boosts == 0)
 	switch {
 	case t.procs < t.Max && t.high >= t.RaiseAfter:
 		t.change(t.Max, cores)
@@ -137,6 +149,29 @@ func (t *Tuner) Observe(cpu time.Duration, now time.Time) int {
 		t.change(1, cores)
 	}
 	return t.procs
+}
+
+// Boost raises GOMAXPROCS to Max at once for one long piece of work (a big
+// status reply), which on one core would keep every other request waiting
+// behind it; call done when it is over. GOMAXPROCS is lowered again by the
+// usual rule, after LowerAfter quiet samples with no boost under way.
+func (t *Tuner) Boost() (done func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.init()
+	t.boosts++
+	t.low = 0
+	if t.procs < t.Max {
+		t.change(t.Max, -1)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			t.mu.Lock()
+			t.boosts--
+			t.mu.Unlock()
+		})
+	}
 }
 
 func streak(n int, on bool) int {

@@ -62,6 +62,37 @@ func TestObserve(t *testing.T) {
 	}
 }
 
+// A Boost raises GOMAXPROCS at once, and it is not lowered until the boost
+// is done and the process has been quiet for LowerAfter samples.
+func TestBoost(t *testing.T) {
+	var set []int
+	tu := &Tuner{Max: 4, LowerAfter: 3, Set: func(n int) { set = append(set, n) }}
+	at := time.Unix(1000, 0)
+	tu.Observe(0, at)
+	quiet := func(n int) int {
+		for range n {
+			at = at.Add(time.Second)
+			tu.Observe(0, at)
+		}
+		return tu.Procs()
+	}
+	done := tu.Boost()
+	if got := tu.Procs(); got != 4 || len(set) != 1 || set[0] != 4 {
+		t.Fatalf("after Boost: GOMAXPROCS %d, Set calls %v; want 4, [4]", got, set)
+	}
+	if got := quiet(5); got != 4 {
+		t.Fatalf("quiet while boosted: GOMAXPROCS %d, want 4", got)
+	}
+	done()
+	done() // a second call changes nothing
+	if got := quiet(2); got != 4 {
+		t.Fatalf("two quiet samples after the boost: GOMAXPROCS %d, want 4", got)
+	}
+	if got := quiet(1); got != 1 {
+		t.Fatalf("three quiet samples after the boost: GOMAXPROCS %d, want 1", got)
+	}
+}
+
 func TestObserveIgnoresTimeThatDidNotMove(t *testing.T) {
 	tu := &Tuner{Max: 2, RaiseAfter: 1, Set: func(int) { t.Fatal("Set called") }}
 	at := time.Unix(1000, 0)

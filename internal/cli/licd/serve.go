@@ -101,6 +101,10 @@ func configFrom(c *cli.Context) (server.Config, error) {
 // run starts the server, prints where it listens (then banner, if any), and
 // serves until ctx ends or SIGINT/SIGTERM; SIGHUP reloads the licenses.
 func run(ctx context.Context, cfg server.Config, listen, cert, key string, banner func(addr string)) error {
+	tuner := maxProcsTuner(cfg.Logger)
+	if tuner != nil {
+		cfg.Boost = tuner.Boost
+	}
 	srv, err := server.New(cfg)
 	if err != nil {
 		return exit.WithCode(exit.Setup, err)
@@ -117,13 +121,15 @@ func run(ctx context.Context, cfg server.Config, listen, cert, key string, banne
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	if tuner != nil {
+		go tuner.Run(ctx)
+	}
 	fmt.Fprintf(Stdout, "listening on %s://%s\n", scheme, ln.Addr())
 	if banner != nil {
 		banner(ln.Addr().String())
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	go tuneMaxProcs(ctx, cfg.Logger)
 	for {
 		select {
 		case <-hup:
@@ -142,19 +148,23 @@ func run(ctx context.Context, cfg server.Config, listen, cert, key string, banne
 	}
 }
 
-// tuneMaxProcs runs licd's Go code on one core while its load fits in one
-// (see package maxprocs), unless GOMAXPROCS is set in the environment.
-func tuneMaxProcs(ctx context.Context, log *slog.Logger) {
+// maxProcsTuner returns what runs licd's Go code on one core while its load
+// fits in one (see package maxprocs), or nil when GOMAXPROCS is set in the
+// environment.
+func maxProcsTuner(log *slog.Logger) *maxprocs.Tuner {
 	if maxprocs.Pinned() {
-		return
+		return nil
 	}
-	t := &maxprocs.Tuner{
+	return &maxprocs.Tuner{
 		CPU: procstat.SelfCPU,
 		OnChange: func(from, to int, cores float64) {
+			if cores < 0 {
+				log.Info("GOMAXPROCS changed for a big status reply", "from", from, "to", to)
+				return
+			}
 			log.Info("GOMAXPROCS changed", "from", from, "to", to, "cores_used", fmt.Sprintf("%.2f", cores))
 		},
 	}
-	t.Run(ctx)
 }
 
 func listenOn(addr, cert, key string) (net.Listener, string, error) {
