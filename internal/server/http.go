@@ -160,10 +160,10 @@ func writeArray[T any](w *bufio.Writer, items []T) {
 }
 
 // yieldEvery is how many status rows are written between two yields of the
-// processor. licd may run its Go code on one core (see package maxprocs),
-// and a status of 100,000 checkouts takes a few tenths of a second to
-// write: without yielding, the checkouts waiting behind it each wait the
-// scheduler's 10 ms slices, several times over.
+// processor. A status of 100,000 checkouts takes a few tenths of a second to
+// write, and licd may run its Go code on one core (see package maxprocs):
+// yielding lets the requests waiting on that core in more often than the
+// scheduler's 10 ms slices would.
 const yieldEvery = 256
 
 // writeValue writes v as JSON, by hand where appendReply knows the type.
