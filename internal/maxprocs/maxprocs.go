@@ -42,14 +42,13 @@ type Tuner struct {
 	Set        func(n int)                       // sets GOMAXPROCS; runtime.GOMAXPROCS when nil
 	OnChange   func(from, to int, cores float64) // cores is -1 for a Boost
 
-	mu      sync.Mutex // Observe runs on Run's goroutine, Boost on any
-	boosts  int        // Boosts not yet done
-	procs   int
-	last    time.Duration
-	lastAt  time.Time
-	sampled bool
-	high    int // samples in a row above RaiseAbove
-	low     int // samples in a row below LowerBelow
+	mu     sync.Mutex // Observe runs on Run's goroutine, Boost on any
+	boosts int        // Boosts not yet done
+	procs  int
+	last   time.Duration
+	lastAt time.Time
+	high   int // samples in a row above RaiseAbove
+	low    int // samples in a row below LowerBelow
 }
 
 // Pinned reports whether the user fixed GOMAXPROCS in the environment, in
@@ -135,8 +134,8 @@ func (t *Tuner) Observe(cpu time.Duration, now time.Time) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.init()
-	if !t.sampled || !now.After(t.lastAt) {
-		t.last, t.lastAt, t.sampled = cpu, now, true
+	if t.lastAt.IsZero() || !now.After(t.lastAt) { // the first sample only starts the count
+		t.last, t.lastAt = cpu, now
 		return t.procs
 	}
 	cores := float64(cpu-t.last) / float64(now.Sub(t.lastAt))
