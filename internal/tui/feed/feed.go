@@ -250,10 +250,9 @@ func (f *Feed) follow(addr, instance string) error {
 }
 
 // fetchShare bounds the share of its time a monitor spends fetching the
-// status. Serving a status costs the server about as long as the fetch
-// takes, so on a busy site (a status of 100,000 checkouts takes licd a
-// few tenths of a second) a monitor fetches it every few seconds instead of
-// four times a second and takes a tenth of the server, not all of it.
+// status. On a busy site a status of 100,000 checkouts takes a few tenths
+// of a second to serve and more to decode, so a monitor fetches it every
+// few seconds instead of again as soon as the last fetch ends.
 const fetchShare = 10
 
 // nextGap is the least time before the next status fetch, after one that
