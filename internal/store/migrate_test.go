@@ -3,11 +3,14 @@ package store
 import (
 	"database/sql"
 	"path/filepath"
+	"reflect"
 	"testing"
+
+	"github.com/floatlic/floatlic/internal/wire"
 )
 
-// A database made by the first schema keeps its checkouts through the later
-// migrations, and each migration is recorded once.
+// A database made by the first schema keeps its checkouts and its audit
+// trail through the later migrations, and each migration is recorded once.
 func TestMigrateFromFirstSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "licd.db")
 	db, err := sql.Open("sqlite", dsn(path, SyncFull, false))
@@ -24,6 +27,8 @@ func TestMigrateFromFirstSchema(t *testing.T) {
 		`INSERT INTO schema_migrations VALUES (1, '001_init.sql')`,
 		`INSERT INTO sessions VALUES ('s1', 'ann', 'ws1', 7, 1, 2)`,
 		`INSERT INTO checkouts VALUES ('c1', 's1', 'r1', 'cad', '1.0', 2, 3)`,
+		`INSERT INTO events VALUES (7, 4, 'grant', 'cad', 'ann', 'ws1', 's1', 'c1', 2, '', '')`,
+		`INSERT INTO events VALUES (8, 5, 'deny', 'cad', 'bob', 'ws2', 's2', '', 0, 'count_exhausted', 'all "2" in use')`,
 	} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%.40s: %v", q, err)
@@ -40,8 +45,15 @@ func TestMigrateFromFirstSchema(t *testing.T) {
 		t.Fatalf("checkouts after migrating: %+v", snap.Checkouts)
 	}
 	var n int
-	if err := s.db.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 2 {
-		t.Fatalf("%d migrations recorded (%v), want 2", n, err)
+	if err := s.db.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("%d migrations recorded (%v), want 3", n, err)
+	}
+	want := []wire.Event{
+		{Seq: 7, Time: fromNanos(4), Kind: "grant", Feature: "cad", User: "ann", Host: "ws1", Session: "s1", Checkout: "c1", Count: 2},
+		{Seq: 8, Time: fromNanos(5), Kind: "deny", Feature: "cad", User: "bob", Host: "ws2", Session: "s2", Code: "count_exhausted", Detail: `all "2" in use`},
+	}
+	if evs, err := s.Events(-1, 10); err != nil || !reflect.DeepEqual(evs, want) || snap.LastSeq != 8 {
+		t.Fatalf("events after migrating: %+v, %v, last seq %d; want %+v", evs, err, snap.LastSeq, want)
 	}
 	// The rebuilt table still refuses what the ledger never writes.
 	tx, _ := s.Begin()

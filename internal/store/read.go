@@ -3,8 +3,6 @@ package store
 import (
 	"database/sql"
 	"fmt"
-
-	"github.com/floatlic/floatlic/internal/wire"
 )
 
 // Load reads the whole durable state.
@@ -55,7 +53,7 @@ func (s *Store) Load() (*Snapshot, error) {
 			snap.Graces = append(snap.Graces, x)
 			return nil
 		}},
-		{"events", `SELECT coalesce(max(seq), 0) FROM events`, func(r *sql.Rows) error {
+		{"events", `SELECT coalesce((SELECT last_seq FROM event_batches ORDER BY first_seq DESC LIMIT 1), 0)`, func(r *sql.Rows) error {
 			return r.Scan(&snap.LastSeq)
 		}},
 	}
@@ -79,42 +77,4 @@ func (s *Store) query(db *sql.DB, q string, scan func(*sql.Rows) error, args ...
 		}
 	}
 	return domainErr(rows.Err())
-}
-
-// Events returns up to limit events with seq > after, oldest first; with
-// after < 0, the latest limit events.
-func (s *Store) Events(after int64, limit int) ([]wire.Event, error) {
-	q := `SELECT seq, at, kind, feature, user, host, session, checkout, count, code, detail
-		FROM events WHERE seq > ? ORDER BY seq LIMIT ?`
-	args := []any{after, limit}
-	if after < 0 {
-		q = `SELECT * FROM (SELECT seq, at, kind, feature, user, host, session, checkout, count, code, detail
-			FROM events ORDER BY seq DESC LIMIT ?) ORDER BY seq`
-		args = []any{limit}
-	}
-	var out []wire.Event
-	err := s.query(s.ro, q, func(r *sql.Rows) error {
-		var e wire.Event
-		var at int64
-		if err := r.Scan(&e.Seq, &at, &e.Kind, &e.Feature, &e.User, &e.Host, &e.Session, &e.Checkout,
-			&e.Count, &e.Code, &e.Detail); err != nil {
-			return err
-		}
-		e.Time = fromNanos(at)
-		out = append(out, e)
-		return nil
-	}, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read events from %s: %w", s.path, err)
-	}
-	return out, nil
-}
-
-// PruneEvents deletes all but the newest keep events.
-func (s *Store) PruneEvents(keep int64) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM events WHERE seq <= (SELECT coalesce(max(seq), 0) FROM events) - ?`, keep)
-	if err != nil {
-		return 0, fmt.Errorf("prune events in %s: %w", s.path, domainErr(err))
-	}
-	return res.RowsAffected()
 }

@@ -3,10 +3,7 @@ package store
 import (
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
-
-	"github.com/floatlic/floatlic/internal/wire"
 )
 
 var statements = map[string]string{
@@ -23,30 +20,13 @@ var statements = map[string]string{
 	"upsertGrace": `INSERT INTO graces (token_id, feature, user, host, activated, expires, reported)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (token_id) DO UPDATE SET reported = excluded.reported`,
-	"deleteGrace": `DELETE FROM graces WHERE token_id = ?`,
+	"deleteGrace":  `DELETE FROM graces WHERE token_id = ?`,
+	"insertEvents": `INSERT INTO event_batches (first_seq, last_seq, data) VALUES (?, ?, ?)`,
 }
 
-// eventColumns is the events table's column list; events are inserted many
-// rows to a statement (see InsertEvents).
-const eventColumns = `INSERT INTO events (seq, at, kind, feature, user, host, session, checkout, count, code, detail) VALUES `
-
-// eventChunks are the row counts of the prepared events INSERTs: a batch's
-// events go in chunks of these sizes, largest first (11 parameters a row,
-// well inside SQLite's limit).
-var eventChunks = []int{64, 32, 16, 8, 4, 2, 1}
-
-func eventsStatement(n int) string { return fmt.Sprintf("insertEvents%d", n) }
-
 func (s *Store) prepare() error {
-	all := make(map[string]string, len(statements)+len(eventChunks))
+	s.stmts = make(map[string]*sql.Stmt, len(statements))
 	for name, q := range statements {
-		all[name] = q
-	}
-	for _, n := range eventChunks {
-		all[eventsStatement(n)] = eventColumns + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
-	}
-	s.stmts = make(map[string]*sql.Stmt, len(all))
-	for name, q := range all {
 		st, err := s.db.Prepare(q)
 		if err != nil {
 			return fmt.Errorf("prepare %s: %w", name, domainErr(err))
@@ -140,25 +120,3 @@ func (t *Tx) UpsertGrace(g Grace) {
 
 // DeleteGrace forgets a grace record.
 func (t *Tx) DeleteGrace(tokenID string) { t.exec("deleteGrace", tokenID) }
-
-// InsertEvents appends to the audit trail, many rows to a statement: one
-// batch's events cost a few statements, not one each.
-func (t *Tx) InsertEvents(evs []wire.Event) {
-	for len(evs) > 0 && t.err == nil {
-		n := eventChunks[0]
-		for _, c := range eventChunks {
-			if c <= len(evs) {
-				n = c
-				break
-			}
-		}
-		name := eventsStatement(n)
-		args := make([]any, 0, 11*n)
-		for _, e := range evs[:n] {
-			args = append(args, e.Seq, nanos(e.Time), e.Kind, e.Feature, e.User, e.Host, e.Session,
-				e.Checkout, e.Count, e.Code, e.Detail)
-		}
-		t.exec(name, args...)
-		evs = evs[n:]
-	}
-}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/floatlic/floatlic/internal/wire"
 )
 
 // WriteLoopStats are what WriteLoop did.
@@ -16,10 +18,10 @@ type WriteLoopStats struct {
 // WriteLoop measures the storage limit: on a new database at path, opened
 // with licd's DSN, pragmas and schema, it commits write transactions back to
 // back for d (or until ctx ends). Each transaction holds batch checkout+checkin
-// pairs as plain one-row statements, each pair an INSERT and a DELETE of a
-// checkout and two event INSERTs; observe, if set, gets each transaction's
-// time from BEGIN to the end of COMMIT. It is the raw floor under what the
-// server's engine does per batch, without the server.
+// pairs, each an INSERT and a DELETE of a checkout, and the batch's two events
+// a pair as licd writes them (one row); observe, if set, gets each
+// transaction's time from BEGIN to the end of COMMIT. It is the raw floor
+// under what the server's engine does per batch, without the server.
 func WriteLoop(ctx context.Context, path string, o Options, batch int, d time.Duration, observe func(time.Duration)) (WriteLoopStats, error) {
 	var st WriteLoopStats
 	if batch < 1 {
@@ -30,53 +32,31 @@ func WriteLoop(ctx context.Context, path string, o Options, batch int, d time.Du
 		return st, err
 	}
 	defer s.Close()
-	ins, err := s.db.Prepare(`INSERT INTO checkouts (id, session, request_id, feature, version, count, since)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return st, domainErr(err)
-	}
-	defer ins.Close()
-	del, err := s.db.Prepare(`DELETE FROM checkouts WHERE id = ?`)
-	if err != nil {
-		return st, domainErr(err)
-	}
-	defer del.Close()
-	ev, err := s.db.Prepare(`INSERT INTO events (seq, at, kind, feature, user, host, session, checkout, count, code, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return st, domainErr(err)
-	}
-	defer ev.Close()
 	start := time.Now()
 	seq := int64(0)
+	evs := make([]wire.Event, 0, 2*batch)
 	for time.Since(start) < d && ctx.Err() == nil {
 		t0 := time.Now()
-		tx, err := s.db.BeginTx(ctx, nil)
+		tx, err := s.Begin()
 		if err != nil {
-			return st, fmt.Errorf("write loop: begin: %w", domainErr(err))
+			return st, fmt.Errorf("write loop: %w", err)
 		}
-		ti, td, te := tx.Stmt(ins), tx.Stmt(del), tx.Stmt(ev)
+		evs = evs[:0]
 		for range batch {
 			id := fmt.Sprintf("%032x", st.Pairs)
-			now := time.Now().UnixNano()
-			_, err = ti.Exec(id, "session", id, "bench", "1.0", 1, now)
-			if err == nil {
-				_, err = td.Exec(id)
-			}
-			for _, kind := range []string{"grant", "release"} {
+			now := time.Now()
+			tx.InsertCheckout(Checkout{ID: id, Session: "session", RequestID: id, Feature: "bench", Version: "1.0", Count: 1, Since: now})
+			tx.DeleteCheckout(id)
+			for _, kind := range []string{wire.EventGrant, wire.EventRelease} {
 				seq++
-				if err == nil {
-					_, err = te.Exec(seq, now, kind, "bench", "user", "host", "session", id, 1, "", "")
-				}
-			}
-			if err != nil {
-				tx.Rollback()
-				return st, fmt.Errorf("write loop: %w", domainErr(err))
+				evs = append(evs, wire.Event{Seq: seq, Time: now, Kind: kind, Feature: "bench", User: "user",
+					Host: "host", Session: "session", Checkout: id, Count: 1})
 			}
 			st.Pairs++
 		}
+		tx.InsertEvents(evs)
 		if err := tx.Commit(); err != nil {
-			return st, fmt.Errorf("write loop: commit: %w", domainErr(err))
+			return st, fmt.Errorf("write loop: %w", err)
 		}
 		st.Commits++
 		if observe != nil {
