@@ -13,7 +13,7 @@ import (
 // trail through the later migrations, and each migration is recorded once.
 func TestMigrateFromFirstSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "licd.db")
-	db, err := sql.Open("sqlite", dsn(path, SyncFull, false))
+	db, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		t.Fatal(err)
 	}

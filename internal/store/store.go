@@ -5,8 +5,10 @@
 // commands at a time and one transaction per batch, so concurrent
 // requests share one commit) and a separate read-only pool for the audit
 // trail. Pragmas go in the DSN so that every connection gets them: WAL,
-// busy_timeout, foreign_keys, and synchronous FULL (survives power loss) or
-// NORMAL (survives process crashes). Migrations are numbered .sql files,
+// busy_timeout, foreign_keys, synchronous=NORMAL. SyncFull (survives power
+// loss) has the store flush the WAL after every commit, before Commit
+// returns; SyncNormal (survives process crashes) leaves the flush to
+// SQLite's checkpoints. Migrations are numbered .sql files,
 // embedded, each applied in a transaction and recorded in schema_migrations.
 // Times are stored as unix nanoseconds.
 package store
@@ -56,6 +58,7 @@ type Store struct {
 	db    *sql.DB // the single writer connection
 	ro    *sql.DB // read-only pool
 	stmts map[string]*sql.Stmt
+	wal   *walSync // flushes each commit's WAL for SyncFull; nil for SyncNormal
 }
 
 // Open opens (creating if needed) the database at path and applies pending
@@ -68,7 +71,9 @@ func Open(path string, o Options) (*Store, error) {
 	if sync != SyncFull && sync != SyncNormal {
 		return nil, fmt.Errorf("open store %s: sync mode %q is not full or normal", path, o.Sync)
 	}
-	db, err := sql.Open("sqlite", dsn(path, sync, false))
+	// SQLite commits at NORMAL either way; for FULL the store flushes the
+	// WAL itself after each commit (see walSync).
+	db, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -80,21 +85,29 @@ func Open(path string, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	ro, err := sql.Open("sqlite", dsn(path, sync, true))
+	ro, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	ro.SetMaxOpenConns(4)
 	s.ro = ro
+	if sync == SyncFull {
+		if s.wal, err = openWAL(path + "-wal"); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+	}
 	return s, nil
 }
 
-func dsn(path, sync string, readOnly bool) string {
+// dsn is every connection's: synchronous=NORMAL whatever the sync mode, as
+// the store flushes the WAL itself for SyncFull (walSync).
+func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous("+sync+")")
+	q.Add("_pragma", "synchronous(normal)")
 	q.Add("_pragma", "foreign_keys(on)")
 	q.Set("_txlock", "immediate")
 	if readOnly {
@@ -178,6 +191,9 @@ func (s *Store) Close() error {
 	}
 	if e := s.db.Close(); e != nil {
 		err = e
+	}
+	if s.wal != nil {
+		s.wal.close()
 	}
 	return err
 }

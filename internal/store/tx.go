@@ -79,6 +79,9 @@ func (t *Tx) Commit() error {
 	if err := t.tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", domainErr(err))
 	}
+	if t.s.wal != nil {
+		return t.s.wal.sync()
+	}
 	return nil
 }
 

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package store
+
+import "os"
+
+func flushWAL(f *os.File) error { return f.Sync() }
