@@ -73,7 +73,7 @@ func parallel(b *testing.B, clients int, unit string, op func(client, i int) err
 }
 
 // BenchmarkCheckoutCheckin measures durable checkout+checkin pairs over real
-// HTTP on loopback (synchronous=FULL unless -sync normal is wanted: see the
+// HTTP on loopback (sync full unless -sync normal is wanted: see the
 // sync sub-benchmarks).
 func BenchmarkCheckoutCheckin(b *testing.B) {
 	for _, sync := range []string{"full", "normal"} {

@@ -3,6 +3,7 @@ package store
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -61,5 +62,24 @@ func TestSyncModes(t *testing.T) {
 			t.Errorf("sync %q: commit: %v", c.sync, err)
 		}
 		s.Close()
+	}
+}
+
+// A flush that fails fails Commit with an error naming the WAL. SQLite has
+// the transaction by then, so what Load returns has it: the engine refuses
+// the batch and reloads, and a retry with the same request id finds it.
+func TestCommitReportsAFailedFlush(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "licd.db")
+	s := open(t, path)
+	s.wal.f.Close() // the flush now meets a closed file
+	tx, _ := s.Begin()
+	tx.InsertSession(Session{ID: "s1", User: "ann", Host: "ws1"})
+	err := tx.Commit()
+	if err == nil || !strings.Contains(err.Error(), path+"-wal") {
+		t.Fatalf("commit with a failing flush: %v, want an error naming the WAL", err)
+	}
+	snap, err := s.Load()
+	if err != nil || len(snap.Sessions) != 1 {
+		t.Fatalf("after the failed flush: %+v, %v", snap, err)
 	}
 }

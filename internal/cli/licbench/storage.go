@@ -37,7 +37,7 @@ func storageCommand() *cli.Command {
 			"pairs (insert and delete a checkout, two events). --batch 1 is one commit per pair; a larger\n" +
 			"batch is what group commit does with many clients.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "sync", Value: store.SyncFull, Usage: "SQLite synchronous mode: full or normal"},
+			&cli.StringFlag{Name: "sync", Value: store.SyncFull, Usage: "durability, as licd's --sync: full or normal"},
 			&cli.IntFlag{Name: "batch", Value: 1, Usage: "checkout+checkin pairs per transaction"},
 			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Value: 10 * time.Second, Usage: "how long to run"},
 			&cli.StringFlag{Name: "dir", Usage: "`DIR` for the database, on the disk licd uses (default: a new temporary dir, removed after)"},
@@ -76,7 +76,7 @@ func storageAction(c *cli.Context) error {
 	if c.Bool("json") {
 		return printJSON(c.App.Writer, res)
 	}
-	_, err = fmt.Fprintf(c.App.Writer, "storage: synchronous=%s, %d pair(s) per transaction, %.1fs\n"+
+	_, err = fmt.Fprintf(c.App.Writer, "storage: sync %s, %d pair(s) per transaction, %.1fs\n"+
 		"  commits    %.0f/s (p50 %.2fms  p99 %.2fms  p99.9 %.2fms)\n"+
 		"  pairs      %.0f/s\n", res.Sync, res.Batch, secs, res.CommitsPerSec, res.P50ms, res.P99ms, res.P999ms, res.OpsPerSec)
 	return err

@@ -63,7 +63,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "listen", Value: server.DefaultListen, Usage: "`ADDR` to listen on (port 0 picks a free one)"},
 		&cli.DurationFlag{Name: "heartbeat-interval", Value: server.DefaultHeartbeat, Usage: "heartbeat interval clients are told to use"},
 		&cli.DurationFlag{Name: "lease", Usage: "how long a session lives without a heartbeat (default 3.5 heartbeat intervals)"},
-		&cli.StringFlag{Name: "sync", Value: "full", Usage: "SQLite synchronous mode: full (survives power loss) or normal (survives crashes)"},
+		&cli.StringFlag{Name: "sync", Value: "full", Usage: "durability: full (each commit on the disk before the reply; survives power loss) or normal (survives crashes)"},
 		&cli.StringFlag{Name: "tls-cert", Usage: "TLS certificate `FILE` (with --tls-key)"},
 		&cli.StringFlag{Name: "tls-key", Usage: "TLS key `FILE` (with --tls-cert)"},
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
