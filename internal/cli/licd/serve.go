@@ -162,7 +162,11 @@ func maxProcsTuner(log *slog.Logger) *maxprocs.Tuner {
 				log.Info("GOMAXPROCS changed for a big status reply", "from", from, "to", to)
 				return
 			}
-			log.Info("GOMAXPROCS changed", "from", from, "to", to, "cores_used", fmt.Sprintf("%.2f", cores))
+			msg := "GOMAXPROCS lowered: licd's load fits in one core"
+			if to > from {
+				msg = "GOMAXPROCS raised: licd kept one core busy"
+			}
+			log.Info(msg, "from", from, "to", to, "cores_used", fmt.Sprintf("%.2f", cores))
 		},
 	}
 }
