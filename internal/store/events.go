@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -125,7 +126,7 @@ func (s *Store) Events(after int64, limit int) ([]wire.Event, error) {
 	if after < 0 {
 		return out[max(0, len(out)-limit):], nil
 	}
-	i, _ := slices.BinarySearchFunc(out, after+1, func(e wire.Event, seq int64) int { return int(e.Seq - seq) })
+	i, _ := slices.BinarySearchFunc(out, after+1, func(e wire.Event, seq int64) int { return cmp.Compare(e.Seq, seq) })
 	return out[i:min(len(out), i+limit)], nil
 }
 

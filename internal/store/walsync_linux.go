@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"os"
 	"syscall"
 )
@@ -12,7 +13,7 @@ import (
 func flushWAL(f *os.File) error {
 	_, _, errno := syscall.RawSyscall(syscall.SYS_FDATASYNC, f.Fd(), 0, 0)
 	if errno != 0 {
-		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: errno}
+		return fmt.Errorf("fdatasync: %w", errno)
 	}
 	return nil
 }
