@@ -11,7 +11,10 @@ import (
 // another thread nor wakes every 20 µs to look. The cost: a stop-the-world
 // pause of the GC waits for the flush to end.
 func flushWAL(f *os.File) error {
-	_, _, errno := syscall.RawSyscall(syscall.SYS_FDATASYNC, f.Fd(), 0, 0)
+	errno := syscall.EINTR
+	for errno == syscall.EINTR { // Go's preemption signal restarts it; in case a file system does not
+		_, _, errno = syscall.RawSyscall(syscall.SYS_FDATASYNC, f.Fd(), 0, 0)
+	}
 	if errno != 0 {
 		return fmt.Errorf("fdatasync: %w", errno)
 	}
