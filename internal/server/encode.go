@@ -20,19 +20,18 @@ func appendReply(b []byte, v any) (_ []byte, ok bool) {
 		ok = ok && err == nil // the Encoder then reports it, as ever
 		return append(b, j...)
 	}
-	appendString := func(b []byte, s string) []byte { return appendString(b, s, appendJSON) }
 	appendFloat := func(b []byte, f float64) []byte { return appendFloat(b, f, appendJSON) }
 	appendTime := func(b []byte, t time.Time) []byte { return appendTime(b, t, appendJSON) }
 	switch r := v.(type) {
 	case wire.CheckoutReply:
 		b = appendKey(b, '{', "instance")
-		b = appendString(b, r.Instance)
+		b = wire.AppendString(b, r.Instance)
 		b = appendKey(b, ',', "checkout_id")
-		b = appendString(b, r.CheckoutID)
+		b = wire.AppendString(b, r.CheckoutID)
 		b = appendKey(b, ',', "feature")
-		b = appendString(b, r.Feature)
+		b = wire.AppendString(b, r.Feature)
 		b = appendKey(b, ',', "version")
-		b = appendString(b, r.Version)
+		b = wire.AppendString(b, r.Version)
 		b = appendKey(b, ',', "count")
 		b = strconv.AppendInt(b, int64(r.Count), 10)
 		b = appendKey(b, ',', "since")
@@ -42,23 +41,23 @@ func appendReply(b []byte, v any) (_ []byte, ok bool) {
 		b = appendKey(b, ',', "heartbeat_seconds")
 		b = appendFloat(b, r.HeartbeatSeconds)
 		b = appendKey(b, ',', "expires")
-		b = appendString(b, r.Expires)
+		b = wire.AppendString(b, r.Expires)
 		if r.GraceToken != "" {
 			b = appendKey(b, ',', "grace_token")
-			b = appendString(b, r.GraceToken)
+			b = wire.AppendString(b, r.GraceToken)
 		}
 		if r.ServerKey != "" {
 			b = appendKey(b, ',', "server_key")
-			b = appendString(b, r.ServerKey)
+			b = wire.AppendString(b, r.ServerKey)
 		}
 	case wire.CheckinReply:
 		b = appendKey(b, '{', "instance")
-		b = appendString(b, r.Instance)
+		b = wire.AppendString(b, r.Instance)
 		b = appendKey(b, ',', "released")
 		b = strconv.AppendInt(b, int64(r.Released), 10)
 	case wire.HeartbeatReply:
 		b = appendKey(b, '{', "instance")
-		b = appendString(b, r.Instance)
+		b = wire.AppendString(b, r.Instance)
 		b = appendKey(b, ',', "lease_until")
 		b = appendTime(b, r.LeaseUntil)
 		b = appendKey(b, ',', "heartbeat_seconds")
@@ -72,27 +71,27 @@ func appendReply(b []byte, v any) (_ []byte, ok bool) {
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = appendString(b, id)
+				b = wire.AppendString(b, id)
 			}
 			b = append(b, ']')
 		}
 	case *wire.CheckoutInfo: // a status reply's rows: 100,000 of them on a big server
 		b = appendKey(b, '{', "id")
-		b = appendString(b, r.ID)
+		b = wire.AppendString(b, r.ID)
 		b = appendKey(b, ',', "feature")
-		b = appendString(b, r.Feature)
+		b = wire.AppendString(b, r.Feature)
 		b = appendKey(b, ',', "version")
-		b = appendString(b, r.Version)
+		b = wire.AppendString(b, r.Version)
 		b = appendKey(b, ',', "count")
 		b = strconv.AppendInt(b, int64(r.Count), 10)
 		b = appendKey(b, ',', "user")
-		b = appendString(b, r.User)
+		b = wire.AppendString(b, r.User)
 		b = appendKey(b, ',', "host")
-		b = appendString(b, r.Host)
+		b = wire.AppendString(b, r.Host)
 		b = appendKey(b, ',', "pid")
 		b = strconv.AppendInt(b, int64(r.PID), 10)
 		b = appendKey(b, ',', "session")
-		b = appendString(b, r.Session)
+		b = wire.AppendString(b, r.Session)
 		b = appendKey(b, ',', "since")
 		b = appendTime(b, r.Since)
 		b = appendKey(b, ',', "last_heartbeat")
@@ -109,19 +108,6 @@ func appendKey(b []byte, sep byte, key string) []byte {
 	b = append(b, sep, '"')
 	b = append(b, key...)
 	return append(b, '"', ':')
-}
-
-// appendString quotes s itself when no byte of it needs escaping (printable
-// ASCII but for the quote, the backslash and the HTML characters <, >, &).
-func appendString(b []byte, s string, appendJSON func([]byte, any) []byte) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			return appendJSON(b, s)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }
 
 // appendFloat writes whole numbers below 2^53 itself.

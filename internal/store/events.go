@@ -51,29 +51,15 @@ func appendEvents(b []byte, evs []wire.Event) []byte {
 		b = append(b, '[')
 		b = strconv.AppendInt(b, nanos(e.Time), 10)
 		for _, s := range []string{e.Kind, e.Feature, e.User, e.Host, e.Session, e.Checkout} {
-			b = appendString(append(b, ','), s)
+			b = wire.AppendString(append(b, ','), s)
 		}
 		b = append(b, ',')
 		b = strconv.AppendInt(b, int64(e.Count), 10)
-		b = appendString(append(b, ','), e.Code)
-		b = appendString(append(b, ','), e.Detail)
+		b = wire.AppendString(append(b, ','), e.Code)
+		b = wire.AppendString(append(b, ','), e.Detail)
 		b = append(b, ']')
 	}
 	return append(b, ']')
-}
-
-// appendString quotes s as JSON: itself when it is printable ASCII without a
-// quote or backslash (names and ids always are), else through encoding/json.
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			q, _ := json.Marshal(s) // a string always encodes
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }
 
 // decodeEvents reads one stored batch.
