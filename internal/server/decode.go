@@ -7,38 +7,28 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
-// decode reads exactly one JSON object of the request's type: bounded in
-// size, with no unknown fields and nothing after it.
+// decode reads exactly one JSON object of the request's type, with no
+// unknown fields and nothing after it.
 //
-// The body is read whole first. The three requests a busy server mostly
-// gets (checkout, checkin, heartbeat) in their usual form — the fields by
-// their exact names, strings without escapes, integers, booleans — are
-// parsed by hand, several times faster than encoding/json and with no
-// garbage; anything else, including every malformed request, goes to
-// encoding/json, which decides and words the error. So the fast path never
-// changes what is accepted or what a refusal says.
-func decode(r *http.Request, v any) *wire.Error {
-	buf := bodyBuffers.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 2*wire.MaxBodyBytes {
-			buf.Reset()
-			bodyBuffers.Put(buf)
-		}
-	}()
-	if _, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, wire.MaxBodyBytes)); err != nil {
-		return decodeError(err)
-	}
-	if decodeFast(buf.Bytes(), v) {
+// The caller has read the body whole, and bounded its size. The three
+// requests a busy server mostly gets (checkout, checkin, heartbeat) in
+// their usual form — the fields by their exact names, strings without
+// escapes, integers, booleans — are parsed by hand, several times faster
+// than encoding/json and with no garbage; anything else, including every
+// malformed request, goes to encoding/json, which decides and words the
+// error. So the fast path never changes what is accepted or what a refusal
+// says.
+func decode(body []byte, v any) *wire.Error {
+	if decodeFast(body, v) {
 		return nil
 	}
 	reset(v)
-	return decodeJSON(buf.Bytes(), v)
+	return decodeJSON(body, v)
 }
 
 // reset zeroes the request v points to, after decodeFast gave up half-way.
@@ -52,8 +42,6 @@ func reset(v any) {
 		*req = wire.HeartbeatRequest{}
 	}
 }
-
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // decodeJSON is the general decoder: encoding/json, strict.
 func decodeJSON(body []byte, v any) *wire.Error {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"net/http"
 
 	"github.com/floatlic/floatlic/internal/engine"
 	"github.com/floatlic/floatlic/internal/licfile"
@@ -12,8 +11,8 @@ import (
 
 // decodeFrom decodes a state-changing request into req and checks its
 // caller fields.
-func decodeFrom(r *http.Request, req any, caller func() wire.Client) *wire.Error {
-	if err := decode(r, req); err != nil {
+func decodeFrom(body []byte, req any, caller func() wire.Client) *wire.Error {
+	if err := decode(body, req); err != nil {
 		return err
 	}
 	return checkClient(caller())
@@ -37,9 +36,9 @@ func checkFeature(name, version string) *wire.Error {
 	return nil
 }
 
-func (s *Server) checkout(r *http.Request) (any, *wire.Error) {
+func (s *Server) checkout(body []byte) (any, *wire.Error) {
 	var req wire.CheckoutRequest
-	if err := decodeFrom(r, &req, func() wire.Client { return req.Client }); err != nil {
+	if err := decodeFrom(body, &req, func() wire.Client { return req.Client }); err != nil {
 		return nil, err
 	}
 	if err := checkWant(req.RequestID, req.Feature, req.Version); err != nil {
@@ -70,9 +69,9 @@ func (s *Server) graceToken(c wire.Client, f *engine.Feature) string {
 	return t
 }
 
-func (s *Server) heartbeat(r *http.Request) (any, *wire.Error) {
+func (s *Server) heartbeat(body []byte) (any, *wire.Error) {
 	var req wire.HeartbeatRequest
-	if err := decodeFrom(r, &req, func() wire.Client { return req.Client }); err != nil {
+	if err := decodeFrom(body, &req, func() wire.Client { return req.Client }); err != nil {
 		return nil, err
 	}
 	res := s.engine.Submit(engine.Heartbeat{Now: s.clock.Now(), Client: req.Client})
@@ -85,9 +84,9 @@ func (s *Server) heartbeat(r *http.Request) (any, *wire.Error) {
 	return reply, nil
 }
 
-func (s *Server) checkin(r *http.Request) (any, *wire.Error) {
+func (s *Server) checkin(body []byte) (any, *wire.Error) {
 	var req wire.CheckinRequest
-	if err := decodeFrom(r, &req, func() wire.Client { return req.Client }); err != nil {
+	if err := decodeFrom(body, &req, func() wire.Client { return req.Client }); err != nil {
 		return nil, err
 	}
 	if req.All == (req.CheckoutID != "") {
@@ -102,9 +101,9 @@ func (s *Server) checkin(r *http.Request) (any, *wire.Error) {
 	return reply, nil
 }
 
-func (s *Server) borrow(r *http.Request) (any, *wire.Error) {
+func (s *Server) borrow(body []byte) (any, *wire.Error) {
 	var req wire.BorrowRequest
-	if err := decodeFrom(r, &req, func() wire.Client { return req.Client }); err != nil {
+	if err := decodeFrom(body, &req, func() wire.Client { return req.Client }); err != nil {
 		return nil, err
 	}
 	if err := checkWant(req.RequestID, req.Feature, req.Version); err != nil {
@@ -131,9 +130,9 @@ func (s *Server) borrow(r *http.Request) (any, *wire.Error) {
 	return reply, nil
 }
 
-func (s *Server) giveBack(r *http.Request) (any, *wire.Error) {
+func (s *Server) giveBack(body []byte) (any, *wire.Error) {
 	var req wire.ReturnRequest
-	if err := decodeFrom(r, &req, func() wire.Client { return req.Client }); err != nil {
+	if err := decodeFrom(body, &req, func() wire.Client { return req.Client }); err != nil {
 		return nil, err
 	}
 	if !validID(req.BorrowID) {
@@ -148,9 +147,9 @@ func (s *Server) giveBack(r *http.Request) (any, *wire.Error) {
 	return reply, nil
 }
 
-func (s *Server) grace(r *http.Request) (any, *wire.Error) {
+func (s *Server) grace(body []byte) (any, *wire.Error) {
 	var req wire.GraceReport
-	if err := decodeFrom(r, &req, func() wire.Client { return req.Client }); err != nil {
+	if err := decodeFrom(body, &req, func() wire.Client { return req.Client }); err != nil {
 		return nil, err
 	}
 	if !validID(req.TokenID) {
@@ -170,7 +169,7 @@ func (s *Server) grace(r *http.Request) (any, *wire.Error) {
 	return wire.GraceReply{Instance: s.instance}, nil
 }
 
-func (s *Server) status(*http.Request) (any, *wire.Error) {
+func (s *Server) status([]byte) (any, *wire.Error) {
 	return s.Status(), nil
 }
 
@@ -184,9 +183,9 @@ func (s *Server) Status() *wire.Status {
 	return st
 }
 
-func (s *Server) remove(r *http.Request) (any, *wire.Error) {
+func (s *Server) remove(body []byte) (any, *wire.Error) {
 	var req wire.RemoveRequest
-	if err := decode(r, &req); err != nil {
+	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
 	if (req.CheckoutID == "") == (req.Session == "") {
@@ -203,7 +202,7 @@ func (s *Server) remove(r *http.Request) (any, *wire.Error) {
 
 // reload re-reads the license files. A bad file is refused and the licenses
 // in force stay as they were; checkouts are never dropped.
-func (s *Server) reload(*http.Request) (any, *wire.Error) {
+func (s *Server) reload([]byte) (any, *wire.Error) {
 	names, err := s.Reload("admin reload")
 	if err != nil {
 		var werr *wire.Error

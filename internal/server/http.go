@@ -13,13 +13,23 @@ import (
 	"sync"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/httpfront"
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
-func (s *Server) routes() http.Handler {
+// handler answers a request from its body (a GET's is empty).
+type handler func(body []byte) (any, *wire.Error)
+
+// routes builds the net/http mux of every endpoint, and the front's routes
+// (see package httpfront): the POSTs a client makes, with the same
+// handlers and metrics. Admin endpoints need a header, so only net/http
+// serves them.
+func (s *Server) routes() (http.Handler, map[string]httpfront.Handler) {
 	mux := http.NewServeMux()
-	post := func(path string, h func(*http.Request) (any, *wire.Error)) {
-		mux.Handle("POST "+path, s.jsonHandler(path, h))
+	fast := map[string]httpfront.Handler{}
+	post := func(path string, h handler) {
+		mux.Handle("POST "+path, s.jsonHandler(path, nil, h))
+		fast["POST "+path] = s.frontHandler(path, h)
 	}
 	post(wire.PathCheckout, s.checkout)
 	post(wire.PathHeartbeat, s.heartbeat)
@@ -27,9 +37,9 @@ func (s *Server) routes() http.Handler {
 	post(wire.PathBorrow, s.borrow)
 	post(wire.PathReturn, s.giveBack)
 	post(wire.PathGrace, s.grace)
-	post(wire.PathRemove, s.admin(s.remove))
-	post(wire.PathReload, s.admin(s.reload))
-	mux.Handle("GET "+wire.PathStatus, s.boosted(s.jsonHandler(wire.PathStatus, s.status)))
+	mux.Handle("POST "+wire.PathRemove, s.jsonHandler(wire.PathRemove, s.checkAdmin, s.remove))
+	mux.Handle("POST "+wire.PathReload, s.jsonHandler(wire.PathReload, s.checkAdmin, s.reload))
+	mux.Handle("GET "+wire.PathStatus, s.boosted(s.jsonHandler(wire.PathStatus, nil, s.status)))
 	mux.HandleFunc("GET "+wire.PathEvents, s.events)
 	mux.HandleFunc("GET "+wire.PathMetrics, s.serveMetrics)
 	mux.HandleFunc("GET "+wire.PathHealthz, func(w http.ResponseWriter, _ *http.Request) {
@@ -39,25 +49,65 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, wire.Errorf(wire.CodeBadRequest, "no endpoint %s %s", r.Method, r.URL.Path), http.StatusNotFound)
 	})
-	return mux
+	return mux, fast
 }
 
-// jsonHandler runs h and writes its reply or error as JSON, with the
-// instance id in the header (and in the reply, where it has the field),
-// and records the request's latency and status in path's metrics.
-func (s *Server) jsonHandler(path string, h func(*http.Request) (any, *wire.Error)) http.Handler {
+// jsonHandler runs guard, if any, reads the body (refusing one over
+// wire.MaxBodyBytes), runs h, and writes the reply or error as JSON with the
+// instance id in the header (and in the reply, where it has the field). It
+// records the request's latency and status in path's metrics.
+func (s *Server) jsonHandler(path string, guard func(*http.Request) *wire.Error, h handler) http.Handler {
 	pm := s.metrics.path(path)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		reply, werr := h(r)
+		buf := bodyBuffers.Get().(*bytes.Buffer)
+		defer putBody(buf)
+		var reply any
+		var werr *wire.Error
+		if guard != nil {
+			werr = guard(r)
+		}
+		if werr == nil {
+			werr = readBody(r, buf)
+		}
+		if werr == nil {
+			reply, werr = h(buf.Bytes())
+		}
 		var status int
-		if werr != nil {
-			status = s.writeError(w, werr, statusOf(werr.Code))
+		if st, ok := reply.(*wire.Status); ok && werr == nil {
+			status = s.writeStatus(w, st)
 		} else {
-			status = s.writeJSON(w, http.StatusOK, reply)
+			status = s.writeReply(w, reply, werr)
 		}
 		pm.observe(status, time.Since(start))
 	})
+}
+
+// frontHandler is jsonHandler for the front: same handler, same reply
+// bytes, same metrics. The front hands a body over wire.MaxBodyBytes to
+// net/http, which refuses it.
+func (s *Server) frontHandler(path string, h handler) httpfront.Handler {
+	pm := s.metrics.path(path)
+	return func(dst, body []byte) (int, []byte) {
+		start := time.Now()
+		reply, werr := h(body)
+		status, b := appendResult(dst, reply, werr)
+		pm.observe(status, time.Since(start))
+		return status, b
+	}
+}
+
+// frontHeader is the header lines of every reply the front writes.
+func (s *Server) frontHeader() string {
+	return "Content-Type: application/json\r\n" + wire.InstanceHeader + ": " + s.instance + "\r\n"
+}
+
+// readBody reads r's body into buf, bounded by wire.MaxBodyBytes.
+func readBody(r *http.Request, buf *bytes.Buffer) *wire.Error {
+	if _, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, wire.MaxBodyBytes)); err != nil {
+		return decodeError(err)
+	}
+	return nil
 }
 
 // bigStatus is the number of sessions above which a status reply is boosted
@@ -77,32 +127,53 @@ func (s *Server) boosted(h http.Handler) http.Handler {
 	})
 }
 
-// buffers are reused for encoding replies.
-var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// bodyBuffers and replyBuffers are reused for request and reply bodies.
+var (
+	bodyBuffers  = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	replyBuffers = sync.Pool{New: func() any { return new([]byte) }}
+)
 
-// writeJSON writes v with status and returns the status written.
-func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) int {
-	if st, ok := v.(*wire.Status); ok && status == http.StatusOK {
-		return s.writeStatus(w, st)
+// putBody returns buf to its pool unless a large body grew it: those are
+// rare, and a pool of them would keep the memory.
+func putBody(buf *bytes.Buffer) {
+	if buf.Cap() <= 2*wire.MaxBodyBytes {
+		buf.Reset()
+		bodyBuffers.Put(buf)
 	}
-	buf := buffers.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 64<<10 { // keep small buffers only: a large status reply is rare
-			buf.Reset()
-			buffers.Put(buf)
-		}
-	}()
-	if b, ok := appendReply(buf.AvailableBuffer(), v); ok {
-		buf.Write(b)
-	} else if err := json.NewEncoder(buf).Encode(v); err != nil {
-		return s.writeError(w, wire.Errorf(wire.CodeInternal, "encode reply: %v", err), http.StatusInternalServerError)
-	}
+}
+
+// writeReply writes reply, or werr, as JSON and returns the status written.
+func (s *Server) writeReply(w http.ResponseWriter, reply any, werr *wire.Error) int {
+	bp := replyBuffers.Get().(*[]byte)
+	status, b := appendResult((*bp)[:0], reply, werr)
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
 	h.Set(wire.InstanceHeader, s.instance)
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(b)
+	if cap(b) <= 64<<10 {
+		*bp = b[:0]
+		replyBuffers.Put(bp)
+	}
 	return status
+}
+
+// appendResult appends the JSON of reply, or of werr if it is not nil, and
+// a newline to b, as json.Encoder would write it, and returns it with its
+// HTTP status.
+func appendResult(b []byte, reply any, werr *wire.Error) (int, []byte) {
+	if werr == nil {
+		if out, ok := appendReply(b, reply); ok {
+			return http.StatusOK, out
+		}
+		j, err := json.Marshal(reply)
+		if err == nil {
+			return http.StatusOK, append(append(b, j...), '\n')
+		}
+		werr = wire.Errorf(wire.CodeInternal, "encode reply: %v", err)
+	}
+	j, _ := json.Marshal(wire.ErrorReply{Error: werr})
+	return statusOf(werr.Code), append(append(b, j...), '\n')
 }
 
 var jsonContentType = []string{"application/json"}
@@ -214,18 +285,16 @@ func statusOf(code string) int {
 	return http.StatusInternalServerError
 }
 
-// admin guards h with the admin token.
-func (s *Server) admin(h func(*http.Request) (any, *wire.Error)) func(*http.Request) (any, *wire.Error) {
-	return func(r *http.Request) (any, *wire.Error) {
-		if s.cfg.AdminToken == "" {
-			return nil, wire.Errorf(wire.CodeUnauthorized, "the admin API is off: start licd with --admin-token-file")
-		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.cfg.AdminToken)) != 1 {
-			return nil, wire.Errorf(wire.CodeUnauthorized, "a valid admin token is required (Authorization: Bearer TOKEN)")
-		}
-		return h(r)
+// checkAdmin refuses a request without the admin token.
+func (s *Server) checkAdmin(r *http.Request) *wire.Error {
+	if s.cfg.AdminToken == "" {
+		return wire.Errorf(wire.CodeUnauthorized, "the admin API is off: start licd with --admin-token-file")
 	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.cfg.AdminToken)) != 1 {
+		return wire.Errorf(wire.CodeUnauthorized, "a valid admin token is required (Authorization: Bearer TOKEN)")
+	}
+	return nil
 }
 
 // checkClient validates the caller fields every state-changing request has.

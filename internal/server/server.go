@@ -9,6 +9,10 @@
 // restart finds. A reaper submits Reap commands when leases or borrows run
 // out. Events from each committed batch are logged and fanned out to
 // /v1/events subscribers.
+//
+// The POSTs clients make are served by internal/httpfront when they come
+// in their plain form, and everything else by net/http, with the same
+// handlers and metrics.
 package server
 
 import (
@@ -30,6 +34,7 @@ import (
 
 	"github.com/floatlic/floatlic/internal/clock"
 	"github.com/floatlic/floatlic/internal/engine"
+	"github.com/floatlic/floatlic/internal/httpfront"
 	"github.com/floatlic/floatlic/internal/licfile"
 	"github.com/floatlic/floatlic/internal/store"
 	"github.com/floatlic/floatlic/internal/token"
@@ -78,7 +83,8 @@ type Server struct {
 	started  time.Time
 	broker   *broker
 	metrics  *metrics
-	http     *http.Server
+	http     *http.Server      // serves what front hands over
+	front    *httpfront.Server // serves the requests clients make most
 
 	mu   sync.Mutex
 	addr string
@@ -139,8 +145,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.wg.Add(1) // here, not in Serve, so that Close can never race the start
 	go s.reaper()
+	mux, fast := s.routes()
 	s.http = &http.Server{
-		Handler:           s.routes(),
+		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second, // the events stream extends its own deadline
@@ -148,6 +155,7 @@ func New(cfg Config) (*Server, error) {
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
 	}
+	s.front = &httpfront.Server{Routes: fast, Header: s.frontHeader(), Fallback: s.http, MaxBody: wire.MaxBodyBytes}
 	return s, nil
 }
 
@@ -175,7 +183,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Unlock()
 	s.log.Info("serving", "addr", s.addr, "instance", s.instance, "features", len(s.engine.Features()),
 		"sessions", s.engine.Sessions())
-	err := s.http.Serve(ln)
+	err := s.front.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -206,9 +214,9 @@ func (s *Server) Engine() *engine.Engine { return s.engine }
 func (s *Server) Close(ctx context.Context) error {
 	close(s.stop)
 	s.broker.close()
-	err := s.http.Shutdown(ctx)
+	err := s.front.Shutdown(ctx)
 	if err != nil {
-		s.http.Close()
+		s.front.Close()
 	}
 	s.wg.Wait()
 	if e := s.engine.Close(); e != nil && err == nil {
