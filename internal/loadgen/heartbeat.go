@@ -27,6 +27,7 @@ func (r *run) heartbeat(ctx context.Context, stop <-chan struct{}, start time.Ti
 				if stopped(stop) {
 					return
 				}
+				rec.started(b.due, time.Now())
 				err := b.c.Heartbeat(ctx)
 				if ctx.Err() != nil {
 					return

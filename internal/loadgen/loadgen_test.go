@@ -80,6 +80,15 @@ func TestModes(t *testing.T) {
 			if cfg.Rate > 0 && (res.OpsPerSec > 1.2*cfg.Rate) {
 				t.Errorf("open loop at %g/s ran %.0f/s", cfg.Rate, res.OpsPerSec)
 			}
+			// Operations with due times (open loop, heartbeats) report how
+			// late licbench began them; a closed loop has none.
+			due := res.Requests["heartbeat"].Count
+			if cfg.Rate > 0 {
+				due += res.Requests["checkout"].Count
+			}
+			if lag := res.StartLag; (due > 0) != (lag != nil) || lag != nil && (lag.Count < due || lag.MaxMs < lag.P50ms) {
+				t.Errorf("start lag %+v, %d operations with due times", lag, due)
+			}
 			waitSessions(t, s, 0) // every session was closed
 		})
 	}

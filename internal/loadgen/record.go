@@ -31,13 +31,14 @@ type counters struct {
 type recorder struct {
 	live   *counters
 	hists  [nKinds]*Histogram
+	lag    *Histogram // how late this process began operations, open loop
 	ops    uint64
 	errs   map[string]uint64
 	sample map[string]string // one message per error code
 }
 
 func newRecorder(live *counters) *recorder {
-	r := &recorder{live: live, errs: map[string]uint64{}, sample: map[string]string{}}
+	r := &recorder{live: live, lag: NewHistogram(), errs: map[string]uint64{}, sample: map[string]string{}}
 	for i := range r.hists {
 		r.hists[i] = NewHistogram()
 	}
@@ -59,6 +60,12 @@ func (r *recorder) observe(k kind, d time.Duration, err error) {
 	r.live.errors.Add(1)
 }
 
+// started records that an operation due at due began at now: the load
+// generator's own delay, which the latencies measured from due include.
+func (r *recorder) started(due, now time.Time) {
+	r.lag.Record(max(now.Sub(due), 0))
+}
+
 // done counts one finished operation (a pair, or a heartbeat).
 func (r *recorder) done() {
 	r.ops++
@@ -69,6 +76,7 @@ func (r *recorder) merge(o *recorder) {
 	for i := range r.hists {
 		r.hists[i].Merge(o.hists[i])
 	}
+	r.lag.Merge(o.lag)
 	r.ops += o.ops
 	for code, n := range o.errs {
 		if r.errs[code] == 0 {

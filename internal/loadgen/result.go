@@ -41,6 +41,10 @@ type Result struct {
 	ErrorSamples map[string]string `json:"error_samples,omitempty"`
 	// Requests has the figures of each request kind sent.
 	Requests map[string]RequestStats `json:"requests"`
+	// StartLag is how late licbench itself began operations after their
+	// due times, when they have due times (--rate, heartbeats): its own
+	// share of the latencies, which count from the due time.
+	StartLag *RequestStats `json:"start_lag,omitempty"`
 	// From the server's /metrics, when it has them.
 	ServerRSSBytes   int64   `json:"server_rss_bytes,omitempty"`
 	ServerPeakBytes  int64   `json:"server_peak_rss_bytes,omitempty"` // with --pid only
@@ -76,12 +80,13 @@ func (r *run) result(rec *recorder, elapsed time.Duration, before, after sample)
 	}
 	res.Op = map[Mode]string{Churn: "pair", Heartbeat: "heartbeat", Mixed: "op"}[c.Mode]
 	for k, h := range rec.hists {
-		if h.Count() == 0 {
-			continue
+		if h.Count() > 0 {
+			res.Requests[kindNames[k]] = stats(h, elapsed)
 		}
-		res.Requests[kindNames[k]] = RequestStats{Count: h.Count(), PerSec: float64(h.Count()) / elapsed.Seconds(),
-			P50ms: ms(h.Quantile(0.5)), P99ms: ms(h.Quantile(0.99)), P999ms: ms(h.Quantile(0.999)),
-			MaxMs: ms(h.Max()), MeanMs: ms(h.Mean())}
+	}
+	if rec.lag.Count() > 0 {
+		lag := stats(rec.lag, elapsed)
+		res.StartLag = &lag
 	}
 	main := kindCheckout
 	if c.Mode == Heartbeat {
@@ -107,6 +112,12 @@ func (r *run) result(rec *recorder, elapsed time.Duration, before, after sample)
 	return res
 }
 
+func stats(h *Histogram, elapsed time.Duration) RequestStats {
+	return RequestStats{Count: h.Count(), PerSec: float64(h.Count()) / elapsed.Seconds(),
+		P50ms: ms(h.Quantile(0.5)), P99ms: ms(h.Quantile(0.99)), P999ms: ms(h.Quantile(0.999)),
+		MaxMs: ms(h.Max()), MeanMs: ms(h.Mean())}
+}
+
 // WriteText writes the result for people: one line per figure.
 func (res *Result) WriteText(w io.Writer) error {
 	var b strings.Builder
@@ -117,6 +128,10 @@ func (res *Result) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "  %-10s p50 %s  p99 %s  p99.9 %s  max %s  (%s, %s/s)\n", k,
 				fmtMs(s.P50ms), fmtMs(s.P99ms), fmtMs(s.P999ms), fmtMs(s.MaxMs), group(float64(s.Count)), group(s.PerSec))
 		}
+	}
+	if s := res.StartLag; s != nil {
+		fmt.Fprintf(&b, "  %-10s p50 %s  p99 %s  p99.9 %s  max %s  (licbench's own delay, included above)\n", "start lag",
+			fmtMs(s.P50ms), fmtMs(s.P99ms), fmtMs(s.P999ms), fmtMs(s.MaxMs))
 	}
 	fmt.Fprintf(&b, "  %-10s %s\n", "errors", res.errorLine())
 	if res.ServerRSSBytes > 0 {
