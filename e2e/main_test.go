@@ -63,7 +63,8 @@ func startLicd(t *testing.T, args ...string) *proc {
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), "listening on http://"); ok {
+			if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+				_, a, _ := strings.Cut(u, "://")
 				addrc <- a
 			}
 		}
