@@ -71,8 +71,12 @@ type Config struct {
 	// number of goroutines sending requests (Clients plus Workers), at most 1024.
 	Conns int
 	// NewConns sends every request on a new connection, closed after it:
-	// clients that keep no connection open between heartbeats.
+	// clients that keep no connection open between heartbeats. It implies
+	// Go's transport.
 	NewConns bool
+	// Transport is the HTTP client's transport: TransportLean (the
+	// default; see leanTransport) or TransportNetHTTP, Go's own.
+	Transport string
 	// Timeout bounds each request; default 10 s.
 	Timeout time.Duration
 	// ServerPID, when set, is the local server process whose CPU time and
@@ -107,6 +111,16 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Mode == Heartbeat {
 		c.Clients = 0
+	}
+	switch c.Transport {
+	case "":
+		c.Transport = TransportLean
+	case TransportLean, TransportNetHTTP:
+	default:
+		return c, fmt.Errorf("transport %q: use %s or %s", c.Transport, TransportLean, TransportNetHTTP)
+	}
+	if c.NewConns {
+		c.Transport = TransportNetHTTP
 	}
 	if c.Mode == Churn {
 		c.Sessions = 0

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -52,6 +53,7 @@ func TestModes(t *testing.T) {
 	}{
 		{"churn", Config{Mode: Churn, Clients: 4}, []string{"checkout", "checkin"}},
 		{"churn open loop", Config{Mode: Churn, Clients: 4, Rate: 400}, []string{"checkout", "checkin"}},
+		{"churn with Go's transport", Config{Mode: Churn, Clients: 4, Transport: TransportNetHTTP}, []string{"checkout", "checkin"}},
 		{"heartbeat", Config{Mode: Heartbeat, Sessions: 40, Interval: 100 * time.Millisecond, Workers: 4}, []string{"heartbeat"}},
 		{"mixed", Config{Mode: Mixed, Clients: 2, Sessions: 20, Interval: 100 * time.Millisecond}, []string{"checkout", "checkin", "heartbeat"}},
 	}
@@ -70,6 +72,9 @@ func TestModes(t *testing.T) {
 				if st := res.Requests[k]; st.Count == 0 || st.P50ms <= 0 || st.P99ms < st.P50ms || st.MaxMs < st.P99ms {
 					t.Errorf("%s: %+v", k, st)
 				}
+			}
+			if want := cmp.Or(cfg.Transport, TransportLean); res.Transport != want {
+				t.Errorf("transport %q, want %q", res.Transport, want)
 			}
 			if len(res.Requests) != len(tt.kinds) {
 				t.Errorf("requests %v, want only %v", res.Requests, tt.kinds)

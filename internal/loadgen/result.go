@@ -21,6 +21,7 @@ type Result struct {
 	TargetRate float64 `json:"target_rate,omitempty"`
 	Conns      int     `json:"conns"`
 	NewConns   bool    `json:"new_conns,omitempty"` // a new connection per request
+	Transport  string  `json:"transport"`           // the HTTP client's: lean or net/http
 	DurationS  float64 `json:"duration_s"`
 	// Op is what one operation is: a checkout+checkin "pair" (churn), a
 	// "heartbeat", or in mixed mode "op" (either).
@@ -72,7 +73,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 func (r *run) result(rec *recorder, elapsed time.Duration, before, after sample) *Result {
 	c := r.cfg
 	res := &Result{Mode: c.Mode, Server: c.Server, Feature: r.feature, Clients: c.Clients, Sessions: c.Sessions,
-		TargetRate: c.Rate, Conns: c.Conns, NewConns: c.NewConns, DurationS: elapsed.Seconds(), Ops: rec.ops,
+		TargetRate: c.Rate, Conns: c.Conns, NewConns: c.NewConns, Transport: c.Transport, DurationS: elapsed.Seconds(), Ops: rec.ops,
 		OpsPerSec: float64(rec.ops) / elapsed.Seconds(), ErrorsByCode: rec.errs, ErrorSamples: rec.sample,
 		Requests: map[string]RequestStats{}}
 	if c.Sessions > 0 {
@@ -172,7 +173,7 @@ func (res *Result) load() string {
 	if res.Sessions > 0 {
 		parts = append(parts, fmt.Sprintf("%s sessions heartbeating every %gs", group(float64(res.Sessions)), res.IntervalS))
 	}
-	conns := fmt.Sprintf(", %d connections", res.Conns)
+	conns := fmt.Sprintf(", %d connections (%s transport)", res.Conns, res.Transport)
 	if res.NewConns {
 		conns = fmt.Sprintf(", a new connection per request (at most %d at once)", res.Conns)
 	}

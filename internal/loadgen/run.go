@@ -53,7 +53,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, &classed{ErrUsage, err}
 	}
-	hc := newHTTPClient(cfg.Conns, cfg.Timeout, cfg.NewConns)
+	hc := newHTTPClient(cfg)
 	defer hc.CloseIdleConnections()
 	r := &run{cfg: cfg, hc: hc}
 	if r.feature, err = r.pickFeature(ctx); err != nil {
@@ -71,18 +71,21 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return r.execute(ctx)
 }
 
-// newHTTPClient returns the transport every session shares: at most conns
-// connections, kept alive unless each request is to have its own.
-func newHTTPClient(conns int, timeout time.Duration, newConns bool) *http.Client {
+// newHTTPClient returns the client every session shares: at most
+// cfg.Conns connections, kept alive unless each request is to have its own.
+func newHTTPClient(cfg Config) *http.Client {
+	if cfg.Transport == TransportLean {
+		return &http.Client{Transport: newLeanTransport(cfg.Conns), Timeout: cfg.Timeout}
+	}
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxConnsPerHost:     conns,
-		MaxIdleConns:        conns,
-		MaxIdleConnsPerHost: conns,
+		MaxConnsPerHost:     cfg.Conns,
+		MaxIdleConns:        cfg.Conns,
+		MaxIdleConnsPerHost: cfg.Conns,
 		IdleConnTimeout:     90 * time.Second,
-		DisableKeepAlives:   newConns,
+		DisableKeepAlives:   cfg.NewConns,
 	}
-	return &http.Client{Transport: tr, Timeout: timeout}
+	return &http.Client{Transport: tr, Timeout: cfg.Timeout}
 }
 
 // pickFeature checks the server is there and serves the feature with

@@ -63,7 +63,8 @@ func loadFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "rate", Usage: "open loop: start this many checkout+checkin pairs per second in all (0: closed loop, as fast as the clients go)"},
 		&cli.IntFlag{Name: "workers", Value: 256, Usage: "goroutines sending heartbeats"},
 		&cli.IntFlag{Name: "conns", Usage: "HTTP connections shared by all sessions (default: clients + workers, at most 1024)"},
-		&cli.BoolFlag{Name: "new-conns", Usage: "send every request on a new connection, as clients that keep none open between heartbeats"},
+		&cli.BoolFlag{Name: "new-conns", Usage: "send every request on a new connection, as clients that keep none open between heartbeats (with Go's transport)"},
+		&cli.StringFlag{Name: "transport", Value: loadgen.TransportLean, Usage: "the load generator's HTTP transport: lean (requests sent and read on the client's goroutine) or net/http (Go's)"},
 		&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "bound on each request"},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar (it is drawn only on a terminal anyway)"},
@@ -97,16 +98,17 @@ func loadConfig(c *cli.Context) (loadgen.Config, error) {
 		return loadgen.Config{}, exit.Setupf("--mode: %w", err)
 	}
 	cfg := loadgen.Config{
-		Mode:     mode,
-		Clients:  c.Int("clients"),
-		Sessions: c.Int("sessions"),
-		Duration: c.Duration("duration"),
-		Interval: c.Duration("interval"),
-		Rate:     c.Float64("rate"),
-		Workers:  c.Int("workers"),
-		Conns:    c.Int("conns"),
-		NewConns: c.Bool("new-conns"),
-		Timeout:  c.Duration("timeout"),
+		Mode:      mode,
+		Clients:   c.Int("clients"),
+		Sessions:  c.Int("sessions"),
+		Duration:  c.Duration("duration"),
+		Interval:  c.Duration("interval"),
+		Rate:      c.Float64("rate"),
+		Workers:   c.Int("workers"),
+		Conns:     c.Int("conns"),
+		NewConns:  c.Bool("new-conns"),
+		Transport: c.String("transport"),
+		Timeout:   c.Duration("timeout"),
 	}
 	if !c.Bool("quiet") && isTerminal(Stderr) {
 		cfg.Progress = Stderr
