@@ -264,9 +264,7 @@ func (c *conn) serve() {
 var errHandOff = errors.New("hand off")
 
 // readHead returns the next request's head, through its blank line, still
-// in c's read buffer. A head longer than the buffer, or a connection that
-// is not the front's (one that starts with anything a head cannot), is to
-// be handed off.
+// in c's read buffer. A head longer than the buffer is to be handed off.
 func (c *conn) readHead() ([]byte, error) {
 	for {
 		n := c.br.Buffered()
@@ -289,7 +287,8 @@ func (c *conn) readHead() ([]byte, error) {
 }
 
 // readBody returns the body of n bytes: in place when it fits in the read
-// buffer (inPlace: it is still to be discarded), else read into c.body.
+// buffer (inPlace: it is still to be discarded), else read into a buffer
+// of its own.
 func (c *conn) readBody(n int) (body []byte, inPlace bool, err error) {
 	if n > c.br.Buffered() {
 		c.setReadDeadline(deadline(time.Now(), c.s.Fallback.ReadTimeout), true)
