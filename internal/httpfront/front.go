@@ -6,12 +6,13 @@
 // context, a goroutine that watches the connection while the handler runs,
 // two deadline updates and a buffered response, about a third of licd's
 // CPU at saturation. The front reads a request's head in place, and when it
-// is a plain HTTP/1.1 POST to one of its routes (Content-Length, keep-alive,
-// nothing it would have to interpret) it calls the route's handler on the
-// body and writes the reply in one write.
+// is a plain HTTP/1.1 POST to one of its routes (Content-Length, nothing it
+// would have to interpret) it calls the route's handler on the body and
+// writes the reply in one write. A request with Connection: close is served
+// so too, and the connection closed after its reply, as net/http does.
 //
-// Anything else — another path or method, HTTP/1.0, Connection: close,
-// chunked bodies, Expect, a missing Host, a head it cannot read — hands the
+// Anything else — another path or method, HTTP/1.0, chunked bodies,
+// Expect, a missing Host, a head it cannot read — hands the
 // connection, with every byte not yet consumed, to net/http for the rest of
 // its life. So net/http still decides every request the front does not
 // understand, and words every refusal.
@@ -255,7 +256,7 @@ func (c *conn) serve() {
 		if inPlace {
 			c.br.Discard(len(body))
 		}
-		if err := c.writeReply(status, reply); err != nil {
+		if err := c.writeReply(status, reply, req.close); err != nil || req.close {
 			return
 		}
 	}
@@ -302,8 +303,9 @@ func (c *conn) readBody(n int) (body []byte, inPlace bool, err error) {
 	return body, false, err
 }
 
-// writeReply writes the status line, the headers and reply in one write.
-func (c *conn) writeReply(status int, reply []byte) error {
+// writeReply writes the status line, the headers and reply in one write;
+// last says the connection closes after it.
+func (c *conn) writeReply(status int, reply []byte, last bool) error {
 	now := time.Now()
 	b := append(c.out[:0], "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(status), 10)
@@ -315,7 +317,7 @@ func (c *conn) writeReply(status int, reply []byte) error {
 	b = appendDate(b, now)
 	b = append(b, "\r\nContent-Length: "...)
 	b = strconv.AppendInt(b, int64(len(reply)), 10)
-	if c.s.closing.Load() {
+	if last || c.s.closing.Load() {
 		b = append(b, "\r\nConnection: close"...)
 	}
 	b = append(b, "\r\n\r\n"...)

@@ -325,6 +325,23 @@ func TestPipelined(t *testing.T) {
 	}
 }
 
+// A request with Connection: close is the front's to serve; its reply
+// says so, and the connection ends there, pipelined bytes and all.
+func TestConnectionClose(t *testing.T) {
+	ts := startServer(t, nil)
+	c := dial(t, ts.addr)
+	last := "POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: 3\r\n\r\nabc"
+	c.send(t, post("/echo", "first")+last+post("/echo", "never"))
+	resp, body := c.reply(t)
+	checkReply(t, resp, body, "front", http.StatusOK, "echo:first")
+	resp, body = c.reply(t)
+	checkReply(t, resp, body, "front", http.StatusOK, "echo:abc")
+	if !resp.Close {
+		t.Error("the reply to Connection: close does not say Connection: close")
+	}
+	c.expectClosed(t, 2*time.Second)
+}
+
 func TestSplitWrites(t *testing.T) {
 	ts := startServer(t, nil)
 	for _, size := range []int{1, 2, 3, 7, 50} {
@@ -397,8 +414,6 @@ func TestHandOff(t *testing.T) {
 		{"other path", post("/other", "abc"),
 			"net/http", 200, "POST /other abc", false},
 		{"HTTP/1.0", "POST /echo HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc",
-			"net/http", 200, "POST /echo abc", true},
-		{"Connection: close", "POST /echo HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: 3\r\n\r\nabc",
 			"net/http", 200, "POST /echo abc", true},
 		{"chunked", "POST /echo HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
 			"net/http", 200, "POST /echo abcde", false},

@@ -9,6 +9,7 @@ import (
 type head struct {
 	route         []byte // method and target: "POST /v1/checkout"
 	contentLength int
+	close         bool // Connection: close, the client's last request
 }
 
 // maxContentLength bounds the digits of a Content-Length the front reads.
@@ -40,7 +41,7 @@ func indexHeadEnd(b []byte) int {
 // well-formed header fields with CRLF line ends, one Host of plain
 // characters, one Content-Length, and no header the front would have to
 // act on (Transfer-Encoding, Expect, Upgrade, Connection other than
-// keep-alive). Every other head is net/http's to decide.
+// keep-alive or close). Every other head is net/http's to decide.
 func parseHead(h []byte) (head, bool) {
 	line, rest, ok := cutLine(h)
 	if !ok {
@@ -84,7 +85,10 @@ func parseHead(h []byte) (head, bool) {
 				return head{}, false
 			}
 		case equalFold(name, "connection"):
-			if !equalFold(value, "keep-alive") {
+			switch {
+			case equalFold(value, "close"):
+				req.close = true
+			case !equalFold(value, "keep-alive"):
 				return head{}, false
 			}
 		case equalFold(name, "transfer-encoding"), equalFold(name, "expect"), equalFold(name, "upgrade"):

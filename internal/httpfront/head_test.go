@@ -38,6 +38,7 @@ var parseHeadAccepted = []struct {
 	{"go client", goClientHead, "POST /v1/checkout", 12},
 	{"mixed case names", minimalHead("POST /a HTTP/1.1", "hOsT: x", "content-LENGTH: 3"), "POST /a", 3},
 	{"keep-alive", minimalHead("POST /a HTTP/1.1", "Host: x", "Connection: keep-alive", "Content-Length: 1"), "POST /a", 1},
+	{"Connection: close", minimalHead("POST /a HTTP/1.1", "Host: x", "Connection: Close", "Content-Length: 1"), "POST /a", 1},
 	{"keep-alive any case", minimalHead("POST /a HTTP/1.1", "Host: x", "connection: Keep-Alive", "Content-Length: 1"), "POST /a", 1},
 	{"OWS around values", minimalHead("POST /a HTTP/1.1", "Host: \t x \t", "Content-Length:  5\t"), "POST /a", 5},
 	{"no space after colon", minimalHead("POST /a HTTP/1.1", "Host:x", "Content-Length:5"), "POST /a", 5},
@@ -62,7 +63,7 @@ var parseHeadRefused = []struct {
 	{"numeric request line", minimalHead("0 0 HTTP/1.1", "Host:0", "Content-Length:0")},
 	{"HTTP/2.0", minimalHead("POST /a HTTP/2.0", "Host: x", "Content-Length: 1")},
 	{"lower-case version", minimalHead("POST /a http/1.1", "Host: x", "Content-Length: 1")},
-	{"Connection: close", minimalHead("POST /a HTTP/1.1", "Host: x", "Connection: close", "Content-Length: 1")},
+	{"Connection: close, Upgrade", minimalHead("POST /a HTTP/1.1", "Host: x", "Connection: close, Upgrade", "Content-Length: 1")},
 	{"Connection: keep-alive, Upgrade", minimalHead("POST /a HTTP/1.1", "Host: x", "Connection: keep-alive, Upgrade", "Content-Length: 1")},
 	{"chunked", minimalHead("POST /a HTTP/1.1", "Host: x", "Transfer-Encoding: chunked")},
 	{"chunked and length", minimalHead("POST /a HTTP/1.1", "Host: x", "Transfer-Encoding: chunked", "Content-Length: 1")},
@@ -204,7 +205,7 @@ func FuzzParseHead(f *testing.F) {
 		if req.ContentLength != int64(h.contentLength) {
 			t.Errorf("parseHead(%q) length %d; net/http reads %d", b[:n], h.contentLength, req.ContentLength)
 		}
-		if req.Close || len(req.TransferEncoding) != 0 || req.ProtoMajor != 1 || req.ProtoMinor != 1 {
+		if req.Close != h.close || len(req.TransferEncoding) != 0 || req.ProtoMajor != 1 || req.ProtoMinor != 1 {
 			t.Errorf("parseHead(%q) accepted; net/http reads Close=%v TransferEncoding=%q proto=%d.%d",
 				b[:n], req.Close, req.TransferEncoding, req.ProtoMajor, req.ProtoMinor)
 		}
