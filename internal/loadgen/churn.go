@@ -48,15 +48,16 @@ func (r *run) churn(ctx context.Context, stop <-chan struct{}, start time.Time, 
 // pair checks one license out and in again, due at due, and reports whether
 // both went through.
 func (r *run) pair(ctx context.Context, c *licenses.Client, rec *recorder, due time.Time) bool {
+	from := due
 	if r.cfg.Rate > 0 {
-		rec.started(due, time.Now())
+		from = rec.started(due, time.Now())
 	}
 	lic, err := c.Checkout(ctx, r.feature, r.cfg.Version)
 	if ctx.Err() != nil {
 		return false
 	}
 	t := time.Now()
-	rec.observe(kindCheckout, t.Sub(due), err)
+	rec.observe(kindCheckout, t.Sub(from), err)
 	if err != nil {
 		return false
 	}

@@ -27,12 +27,12 @@ func (r *run) heartbeat(ctx context.Context, stop <-chan struct{}, start time.Ti
 				if stopped(stop) {
 					return
 				}
-				rec.started(b.due, time.Now())
+				from := rec.started(b.due, time.Now())
 				err := b.c.Heartbeat(ctx)
 				if ctx.Err() != nil {
 					return
 				}
-				rec.observe(kindHeartbeat, time.Since(b.due), err)
+				rec.observe(kindHeartbeat, time.Since(from), err)
 				if err == nil {
 					rec.done()
 				}

@@ -77,3 +77,25 @@ func uniform(n int) []time.Duration {
 	}
 	return out
 }
+
+// Latency counts from the due time when an operation began late, and from
+// its start when the pacer let it begin early.
+func TestStartedCountsFromTheEarlier(t *testing.T) {
+	due := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	rec := newRecorder(&counters{})
+	for _, tt := range []struct {
+		now, want time.Time
+		lag       time.Duration
+	}{
+		{due.Add(3 * time.Millisecond), due, 3 * time.Millisecond},
+		{due.Add(-time.Millisecond), due.Add(-time.Millisecond), 0},
+		{due, due, 0},
+	} {
+		if got := rec.started(due, tt.now); !got.Equal(tt.want) {
+			t.Errorf("started at %v: latency from %v, want %v", tt.now.Sub(due), got.Sub(due), tt.want.Sub(due))
+		}
+	}
+	if n, lagMax := rec.lag.Count(), rec.lag.Max(); n != 3 || lagMax < 3*time.Millisecond || lagMax > 4*time.Millisecond {
+		t.Errorf("lag: %d records, max %v; want 3, about 3ms", n, lagMax)
+	}
+}

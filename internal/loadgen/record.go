@@ -60,10 +60,17 @@ func (r *recorder) observe(k kind, d time.Duration, err error) {
 	r.live.errors.Add(1)
 }
 
-// started records that an operation due at due began at now: the load
-// generator's own delay, which the latencies measured from due include.
-func (r *recorder) started(due, now time.Time) {
-	r.lag.Record(max(now.Sub(due), 0))
+// started records that an operation due at due began at now, and returns
+// the time its latency counts from: due when it began late (the delay is
+// the load generator's own, and the latency includes it), now when the
+// pacer let it begin early (a latency from a later due would be too short).
+func (r *recorder) started(due, now time.Time) time.Time {
+	if now.Before(due) {
+		r.lag.Record(0)
+		return now
+	}
+	r.lag.Record(now.Sub(due))
+	return due
 }
 
 // done counts one finished operation (a pair, or a heartbeat).
