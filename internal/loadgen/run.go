@@ -75,7 +75,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 // cfg.Conns connections, kept alive unless each request is to have its own.
 func newHTTPClient(cfg Config) *http.Client {
 	if cfg.Transport == TransportLean {
-		return &http.Client{Transport: newLeanTransport(cfg.Conns), Timeout: cfg.Timeout}
+		// No Client.Timeout: every request already has a deadline in its
+		// context (the licenses client's RequestTimeout, which is
+		// cfg.Timeout), and a second timer a request costs CPU.
+		return &http.Client{Transport: newLeanTransport(cfg.Conns)}
 	}
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
