@@ -97,7 +97,8 @@ func (s *Server) frontHandler(path string, h handler) httpfront.Handler {
 	}
 }
 
-// frontHeader is the header lines of every reply the front writes.
+// frontHeader is the header lines of every reply the front writes: those
+// writeHead sets for net/http.
 func (s *Server) frontHeader() string {
 	return "Content-Type: application/json\r\n" + wire.InstanceHeader + ": " + s.instance + "\r\n"
 }
@@ -146,10 +147,7 @@ func putBody(buf *bytes.Buffer) {
 func (s *Server) writeReply(w http.ResponseWriter, reply any, werr *wire.Error) int {
 	bp := replyBuffers.Get().(*[]byte)
 	status, b := appendResult((*bp)[:0], reply, werr)
-	h := w.Header()
-	h["Content-Type"] = jsonContentType
-	h.Set(wire.InstanceHeader, s.instance)
-	w.WriteHeader(status)
+	s.writeHead(w, status)
 	w.Write(b)
 	if cap(b) <= 64<<10 {
 		*bp = b[:0]
@@ -172,8 +170,22 @@ func appendResult(b []byte, reply any, werr *wire.Error) (int, []byte) {
 		}
 		werr = wire.Errorf(wire.CodeInternal, "encode reply: %v", err)
 	}
-	j, _ := json.Marshal(wire.ErrorReply{Error: werr})
-	return statusOf(werr.Code), append(append(b, j...), '\n')
+	return statusOf(werr.Code), appendError(b, werr)
+}
+
+// appendError appends e as an error reply and a newline to b.
+func appendError(b []byte, e *wire.Error) []byte {
+	j, _ := json.Marshal(wire.ErrorReply{Error: e})
+	return append(append(b, j...), '\n')
+}
+
+// writeHead writes the head of a JSON reply with status: its content type
+// and the instance id. (The front writes the same lines: frontHeader.)
+func (s *Server) writeHead(w http.ResponseWriter, status int) {
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h.Set(wire.InstanceHeader, s.instance)
+	w.WriteHeader(status)
 }
 
 var jsonContentType = []string{"application/json"}
@@ -183,10 +195,7 @@ var jsonContentType = []string{"application/json"}
 // whole in a buffer it raised licd's RSS by 200 MB for every licstat
 // refresh.
 func (s *Server) writeStatus(w http.ResponseWriter, st *wire.Status) int {
-	h := w.Header()
-	h["Content-Type"] = jsonContentType
-	h.Set(wire.InstanceHeader, s.instance)
-	w.WriteHeader(http.StatusOK)
+	s.writeHead(w, http.StatusOK)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	streamStatus(bw, st)
 	bw.Flush() // a write error means the client went away: nothing to tell it
@@ -254,12 +263,8 @@ func writeValue(w *bufio.Writer, v any) {
 
 // writeError writes e with status and returns the status written.
 func (s *Server) writeError(w http.ResponseWriter, e *wire.Error, status int) int {
-	body, _ := json.Marshal(wire.ErrorReply{Error: e})
-	h := w.Header()
-	h["Content-Type"] = jsonContentType
-	h.Set(wire.InstanceHeader, s.instance)
-	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
+	s.writeHead(w, status)
+	w.Write(appendError(nil, e))
 	return status
 }
 
