@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/floatlic/floatlic/internal/cli/exit"
+	"github.com/floatlic/floatlic/internal/heapfloor"
 	"github.com/floatlic/floatlic/internal/licfile"
 	"github.com/floatlic/floatlic/internal/maxprocs"
 	"github.com/floatlic/floatlic/internal/procstat"
@@ -101,6 +102,7 @@ func configFrom(c *cli.Context) (server.Config, error) {
 // run starts the server, prints where it listens (then banner, if any), and
 // serves until ctx ends or SIGINT/SIGTERM; SIGHUP reloads the licenses.
 func run(ctx context.Context, cfg server.Config, listen, cert, key string, banner func(addr string)) error {
+	heapfloor.Keep(heapFloor)
 	tuner := maxProcsTuner(cfg.Logger)
 	if tuner != nil {
 		cfg.Boost = tuner.Boost
@@ -147,6 +149,11 @@ func run(ctx context.Context, cfg server.Config, listen, cert, key string, banne
 		}
 	}
 }
+
+// heapFloor is the heap licd lets grow before Go collects, while its live
+// heap is small (see package heapfloor): about once a second at full load,
+// not ten times.
+const heapFloor = 32 << 20
 
 // maxProcsTuner returns what runs licd's Go code on one core while its load
 // fits in one (see package maxprocs), or nil when GOMAXPROCS is set in the
