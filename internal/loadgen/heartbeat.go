@@ -50,7 +50,7 @@ func schedule(stop <-chan struct{}, start time.Time, interval time.Duration, ses
 		base := start.Add(time.Duration(round) * interval)
 		for i, c := range sessions {
 			t := base.Add(time.Duration(int64(interval) * int64(i) / int64(n)))
-			if wait := time.Until(t); wait > time.Millisecond && !sleep(stop, wait) {
+			if !sleepUntil(stop, t) {
 				return
 			}
 			select {
