@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/floatlic/floatlic/licenses"
@@ -12,9 +13,14 @@ import (
 const errorPause = 10 * time.Millisecond
 
 // churn starts one goroutine per churning client. Closed loop: each checks
-// out and in again until stop. Open loop (Rate): a pacer hands out start
-// times at the rate and the clients take them; latency counts from the
-// start time, so waiting for a free client shows as latency.
+// out and in again until stop. Open loop (Rate): pair i is due at start +
+// i/rate, and a client that is free takes the next pair, sleeps until it is
+// due and runs it; latency counts from the due time, so waiting for a free
+// client shows as latency.
+//
+// The clients take the due times themselves rather than from a pacer
+// goroutine: on a busy core the pacer waited its turn behind the clients
+// after every wake-up, and every pair due meanwhile started late with it.
 func (r *run) churn(ctx context.Context, stop <-chan struct{}, start time.Time, clients []*licenses.Client, worker func(func(*recorder))) {
 	if len(clients) == 0 {
 		return
@@ -31,18 +37,23 @@ func (r *run) churn(ctx context.Context, stop <-chan struct{}, start time.Time, 
 		}
 		return
 	}
-	due := make(chan time.Time, 4*len(clients))
-	go pace(stop, start, r.cfg.Rate, due)
+	var next atomic.Int64 // the next pair to take
 	for _, c := range clients {
 		worker(func(rec *recorder) {
-			for t := range due {
-				if stopped(stop) {
+			for {
+				t := dueAt(start, r.cfg.Rate, next.Add(1)-1)
+				if !sleepUntil(stop, t) || stopped(stop) {
 					return
 				}
 				r.pair(ctx, c, rec, t)
 			}
 		})
 	}
+}
+
+// dueAt is when pair i is due at rate pairs a second from start.
+func dueAt(start time.Time, rate float64, i int64) time.Time {
+	return start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
 }
 
 // pair checks one license out and in again, due at due, and reports whether
@@ -73,33 +84,13 @@ func (r *run) pair(ctx context.Context, c *licenses.Client, rec *recorder, due t
 	return true
 }
 
-// pace sends the start time of pair i, start + i/rate, to due until stop,
-// then closes due. It sends each up to a millisecond early (see ahead); when
-// the clients fall behind it blocks, and the times it sends afterwards are
-// still the scheduled ones.
-func pace(stop <-chan struct{}, start time.Time, rate float64, due chan<- time.Time) {
-	defer close(due)
-	for i := 0; ; i++ {
-		t := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
-		if !sleepUntil(stop, t) {
-			return
-		}
-		select {
-		case due <- t:
-		case <-stop:
-			return
-		}
-	}
-}
-
-// ahead is how early the pacers hand out a due time. Go's timers can wake a
+// ahead is how early a due operation may begin. Go's timers can wake a
 // millisecond late when the process would otherwise idle (its network
-// poller waits in whole milliseconds), and a pacer that woke at the due
-// time itself made the operations due meanwhile start late: about 1 ms of
-// start lag at p99 even at 1,000 pairs/s. Woken a millisecond early, it
-// hands them out early instead; an operation that begins early counts its
-// latency from its start (see recorder.started), so nothing is measured
-// short.
+// poller waits in whole milliseconds), and sleeping until the due time
+// itself made operations start late: about 1 ms of start lag at p99 even at
+// 1,000 pairs/s. Woken a millisecond early, they begin early instead; an
+// operation that begins early counts its latency from its start (see
+// recorder.started), so nothing is measured short.
 const ahead = time.Millisecond
 
 // sleepUntil sleeps until ahead before t and reports false when stop came

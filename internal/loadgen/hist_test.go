@@ -79,7 +79,7 @@ func uniform(n int) []time.Duration {
 }
 
 // Latency counts from the due time when an operation began late, and from
-// its start when the pacer let it begin early.
+// its start when it began early.
 func TestStartedCountsFromTheEarlier(t *testing.T) {
 	due := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	rec := newRecorder(&counters{})

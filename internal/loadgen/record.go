@@ -63,7 +63,8 @@ func (r *recorder) observe(k kind, d time.Duration, err error) {
 // started records that an operation due at due began at now, and returns
 // the time its latency counts from: due when it began late (the delay is
 // the load generator's own, and the latency includes it), now when the
-// pacer let it begin early (a latency from a later due would be too short).
+// operation began early (see ahead; a latency from a later due would be too
+// short).
 func (r *recorder) started(due, now time.Time) time.Time {
 	if now.Before(due) {
 		r.lag.Record(0)
