@@ -4,12 +4,11 @@
 // Why: with GOGC=100 the collector runs whenever the heap has doubled, and
 // at least every 4 MiB. licd's live heap is under a megabyte with a few
 // hundred sessions, so at 12,000 requests a second it collected ten times a
-// second. Each cycle takes about 1.5 ms on licd's one core, and the requests
-// that arrive meanwhile wait: at half of licd's saturation rate that was
-// about one request in fifty, which is checkout p99 (BENCHMARKS.md). With a
-// floor the collector runs about once a second instead. A large live heap
-// (100,000 sessions) gets Go's default, so the floor costs at most floor
-// bytes of memory.
+// second, each cycle about 1.5 ms of licd's one core, and the load
+// generator fifteen times. With a floor they collect about once a second,
+// and licd did about a tenth more checkouts a second at saturation
+// (BENCHMARKS.md). A large live heap (100,000 sessions) gets Go's default,
+// so the floor costs at most floor bytes of memory.
 package heapfloor
 
 import (

@@ -42,8 +42,8 @@ func App() *cli.App {
 		Writer:          Stdout,
 		HideHelpCommand: true,
 		Before: func(*cli.Context) error {
-			// Go collecting ten times a second would show in the latencies
-			// measured; the floor puts that at about once a second.
+			// Go collecting fifteen times a second would show in the
+			// latencies measured; the floor puts that at about once a second.
 			heapfloor.Keep(heapFloor)
 			return nil
 		},
