@@ -166,7 +166,11 @@ func TestBadConfig(t *testing.T) {
 }
 
 func TestCancelStopsEarly(t *testing.T) {
-	s := startServer(t)
+	// A checkout cut off by the cancel may reach the server after the
+	// client's Close has ended its session, on another connection, and
+	// open it again; the lease reclaims that session, so the lease here is
+	// short enough for waitSessions.
+	s := servertest.Start(t, servertest.Options{Template: bigTemplate, HeartbeatInterval: time.Second, Lease: 2 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
