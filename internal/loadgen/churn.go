@@ -63,20 +63,22 @@ func (r *run) pair(ctx context.Context, c *licenses.Client, rec *recorder, due t
 	if r.cfg.Rate > 0 {
 		from = rec.started(due, time.Now())
 	}
-	lic, err := c.Checkout(ctx, r.feature, r.cfg.Version)
+	actx, arrival := withArrival(ctx)
+	lic, err := c.Checkout(actx, r.feature, r.cfg.Version)
 	if ctx.Err() != nil {
 		return false
 	}
 	t := time.Now()
-	rec.observe(kindCheckout, t.Sub(from), err)
+	rec.observe(kindCheckout, from, t, *arrival, err)
 	if err != nil {
 		return false
 	}
-	err = lic.Checkin(ctx)
+	*arrival = time.Time{}
+	err = lic.Checkin(actx)
 	if ctx.Err() != nil {
 		return false
 	}
-	rec.observe(kindCheckin, time.Since(t), err)
+	rec.observe(kindCheckin, t, time.Now(), *arrival, err)
 	if err != nil {
 		return false
 	}

@@ -28,11 +28,12 @@ func (r *run) heartbeat(ctx context.Context, stop <-chan struct{}, start time.Ti
 					return
 				}
 				from := rec.started(b.due, time.Now())
-				err := b.c.Heartbeat(ctx)
+				actx, arrival := withArrival(ctx)
+				err := b.c.Heartbeat(actx)
 				if ctx.Err() != nil {
 					return
 				}
-				rec.observe(kindHeartbeat, time.Since(from), err)
+				rec.observe(kindHeartbeat, from, time.Now(), *arrival, err)
 				if err == nil {
 					rec.done()
 				}

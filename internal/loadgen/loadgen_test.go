@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -94,8 +95,33 @@ func TestModes(t *testing.T) {
 			if lag := res.StartLag; (due > 0) != (lag != nil) || lag != nil && (lag.Count < due || lag.MaxMs < lag.P50ms) {
 				t.Errorf("start lag %+v, %d operations with due times", lag, due)
 			}
+			checkReadLag(t, res, tt.kinds)
 			waitSessions(t, s, 0) // every session was closed
 		})
+	}
+}
+
+// checkReadLag checks the figures from the kernel's receive times: on
+// Linux with the lean transport, no latency to the socket is longer than
+// the longest whole latency (replies that came before the kernel turned
+// receive times on have none, so the quantiles are of fewer requests and
+// not comparable); Go's transport has none.
+func checkReadLag(t *testing.T, res *Result, kinds []string) {
+	t.Helper()
+	if runtime.GOOS != "linux" || res.Transport != TransportLean {
+		if res.ReadLag != nil || res.AtSocket != nil {
+			t.Errorf("read lag %+v, at socket %+v, with the %s transport on %s", res.ReadLag, res.AtSocket, res.Transport, runtime.GOOS)
+		}
+		return
+	}
+	if res.ReadLag == nil || res.ReadLag.Count == 0 {
+		t.Fatalf("no read lag from %d requests", res.Ops)
+	}
+	for _, k := range kinds {
+		at, all := res.AtSocket[k], res.Requests[k]
+		if at.Count == 0 || at.Count > all.Count || at.P99ms < at.P50ms || at.MaxMs < at.P99ms || at.MaxMs > all.MaxMs {
+			t.Errorf("%s: at the socket %+v, in all %+v", k, at, all)
+		}
 	}
 }
 
@@ -142,9 +168,16 @@ func TestBaselineAndJSON(t *testing.T) {
 			t.Errorf("JSON has no %q: %s", k, b)
 		}
 	}
+	wantText := []string{"pairs", "checkout", "p99", "errors     none"}
+	if runtime.GOOS == "linux" {
+		if mc, _ := m["machine"].(map[string]any); mc == nil || mc["cores"].(float64) < 1 || mc["steal_percent"] == nil {
+			t.Errorf("JSON has no machine figures: %s", b)
+		}
+		wantText = append(wantText, "cores,", "steal")
+	}
 	var text strings.Builder
 	res.WriteText(&text)
-	for _, want := range []string{"pairs", "checkout", "p99", "errors     none"} {
+	for _, want := range wantText {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report has no %q:\n%s", want, text.String())
 		}

@@ -23,6 +23,8 @@ type sample struct {
 	selfCPU    time.Duration
 	selfRSS    int64
 	selfHasCPU bool
+	machine    procstat.Machine
+	hasMachine bool
 }
 
 // sample reads the server's /metrics (best effort: a server without them,
@@ -32,6 +34,7 @@ func (r *run) sample(ctx context.Context) sample {
 	s := sample{at: time.Now()}
 	s.selfCPU, s.selfHasCPU = procstat.SelfCPU()
 	s.selfRSS = procstat.SelfRSS()
+	s.machine, s.hasMachine = procstat.MachineCPU()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if m, err := scrape(ctx, &http.Client{}, r.cfg.Server); err == nil {

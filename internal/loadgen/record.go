@@ -29,27 +29,35 @@ type counters struct {
 
 // recorder is one worker goroutine's measurements.
 type recorder struct {
-	live   *counters
-	hists  [nKinds]*Histogram
-	lag    *Histogram // how late this process began operations, open loop
-	ops    uint64
-	errs   map[string]uint64
-	sample map[string]string // one message per error code
+	live    *counters
+	hists   [nKinds]*Histogram
+	socket  [nKinds]*Histogram // latency until the reply reached the socket
+	lag     *Histogram         // how late this process began operations, open loop
+	readLag *Histogram         // how long replies waited in the socket to be read
+	ops     uint64
+	errs    map[string]uint64
+	sample  map[string]string // one message per error code
 }
 
 func newRecorder(live *counters) *recorder {
-	r := &recorder{live: live, lag: NewHistogram(), errs: map[string]uint64{}, sample: map[string]string{}}
+	r := &recorder{live: live, lag: NewHistogram(), readLag: NewHistogram(), errs: map[string]uint64{}, sample: map[string]string{}}
 	for i := range r.hists {
-		r.hists[i] = NewHistogram()
+		r.hists[i], r.socket[i] = NewHistogram(), NewHistogram()
 	}
 	return r
 }
 
-// observe records one request of kind k that took d (from when it was due)
-// and ended with err.
-func (r *recorder) observe(k kind, d time.Duration, err error) {
+// observe records one request of kind k, counted from from (when it was
+// due, or began), whose reply was read at end and had arrived at arrival
+// (zero when unknown), and which ended with err.
+func (r *recorder) observe(k kind, from, end, arrival time.Time, err error) {
 	if err == nil {
-		r.hists[k].Record(d)
+		r.hists[k].Record(end.Sub(from))
+		if !arrival.IsZero() {
+			// Clamped: the kernel's clock and Go's may disagree by a hair.
+			r.socket[k].Record(max(0, min(arrival.Sub(from), end.Sub(from))))
+			r.readLag.Record(max(0, end.Sub(arrival)))
+		}
 		return
 	}
 	code := errorCode(err)
@@ -83,8 +91,10 @@ func (r *recorder) done() {
 func (r *recorder) merge(o *recorder) {
 	for i := range r.hists {
 		r.hists[i].Merge(o.hists[i])
+		r.socket[i].Merge(o.socket[i])
 	}
 	r.lag.Merge(o.lag)
+	r.readLag.Merge(o.readLag)
 	r.ops += o.ops
 	for code, n := range o.errs {
 		if r.errs[code] == 0 {

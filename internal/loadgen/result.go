@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/floatlic/floatlic/internal/procstat"
 )
 
 // Result is what a run measured. Its JSON form is what `licbench --json`
@@ -46,6 +48,13 @@ type Result struct {
 	// due times, when they have due times (--rate, heartbeats): its own
 	// share of the latencies, which count from the due time.
 	StartLag *RequestStats `json:"start_lag,omitempty"`
+	// ReadLag is how long replies waited in licbench's socket before it had
+	// read them: its own share on the receiving side. AtSocket has each
+	// request kind's latency until the reply reached the socket, which
+	// leaves that share out. Both need the kernel's receive times (Linux,
+	// lean transport).
+	ReadLag  *RequestStats           `json:"read_lag,omitempty"`
+	AtSocket map[string]RequestStats `json:"at_socket,omitempty"`
 	// From the server's /metrics, when it has them.
 	ServerRSSBytes   int64   `json:"server_rss_bytes,omitempty"`
 	ServerPeakBytes  int64   `json:"server_peak_rss_bytes,omitempty"` // with --pid only
@@ -55,6 +64,20 @@ type Result struct {
 	// bare handler too).
 	LoadgenRSSBytes   int64   `json:"loadgen_rss_bytes,omitempty"`
 	LoadgenCPUPercent float64 `json:"loadgen_cpu_percent,omitempty"`
+	// Machine is what the whole machine's cores did over the run (Linux).
+	Machine *MachineStats `json:"machine,omitempty"`
+}
+
+// MachineStats are the whole machine's CPU figures over a run, in percent of
+// the time of all its cores together.
+type MachineStats struct {
+	Cores       int     `json:"cores"`
+	BusyPercent float64 `json:"busy_percent"`
+	// StealPercent is time the cores were ready to run but the hypervisor
+	// (on a virtual machine) ran something else. Every process waited
+	// meanwhile, which adds to latencies without showing in anyone's CPU:
+	// runs with steal are not comparable with runs without.
+	StealPercent float64 `json:"steal_percent"`
 }
 
 // RequestStats are the figures of one request kind.
@@ -89,6 +112,16 @@ func (r *run) result(rec *recorder, elapsed time.Duration, before, after sample)
 		lag := stats(rec.lag, elapsed)
 		res.StartLag = &lag
 	}
+	if rec.readLag.Count() > 0 {
+		lag := stats(rec.readLag, elapsed)
+		res.ReadLag = &lag
+		res.AtSocket = map[string]RequestStats{}
+		for k, h := range rec.socket {
+			if h.Count() > 0 {
+				res.AtSocket[kindNames[k]] = stats(h, elapsed)
+			}
+		}
+	}
 	main := kindCheckout
 	if c.Mode == Heartbeat {
 		main = kindHeartbeat
@@ -106,11 +139,23 @@ func (r *run) result(rec *recorder, elapsed time.Duration, before, after sample)
 			res.ServerCPUPercent = 100 * (after.serverCPU - before.serverCPU) / wall
 		}
 	}
+	if before.hasMachine && after.hasMachine {
+		res.Machine = machineStats(after.machine.Sub(before.machine))
+	}
 	res.LoadgenRSSBytes = after.selfRSS
 	if after.selfHasCPU && wall > 0 {
 		res.LoadgenCPUPercent = 100 * (after.selfCPU - before.selfCPU).Seconds() / wall
 	}
 	return res
+}
+
+func machineStats(d procstat.Machine) *MachineStats {
+	total := d.Total()
+	if total <= 0 {
+		return nil
+	}
+	pct := func(x time.Duration) float64 { return 100 * float64(x) / float64(total) }
+	return &MachineStats{Cores: d.Cores, BusyPercent: pct(d.Busy), StealPercent: pct(d.Steal)}
 }
 
 func stats(h *Histogram, elapsed time.Duration) RequestStats {
@@ -134,6 +179,18 @@ func (res *Result) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "  %-10s p50 %s  p99 %s  p99.9 %s  max %s  (licbench's own delay, included above)\n", "start lag",
 			fmtMs(s.P50ms), fmtMs(s.P99ms), fmtMs(s.P999ms), fmtMs(s.MaxMs))
 	}
+	if s := res.ReadLag; s != nil {
+		fmt.Fprintf(&b, "  %-10s p50 %s  p99 %s  p99.9 %s  max %s  (replies waiting to be read: licbench's own delay, included above)\n", "read lag",
+			fmtMs(s.P50ms), fmtMs(s.P99ms), fmtMs(s.P999ms), fmtMs(s.MaxMs))
+		main := "checkout"
+		if res.Mode == Heartbeat {
+			main = "heartbeat"
+		}
+		if s, ok := res.AtSocket[main]; ok {
+			fmt.Fprintf(&b, "  %-10s p50 %s  p99 %s  p99.9 %s  max %s  (%s, until the reply reached licbench's socket)\n", "at socket",
+				fmtMs(s.P50ms), fmtMs(s.P99ms), fmtMs(s.P999ms), fmtMs(s.MaxMs), main)
+		}
+	}
 	fmt.Fprintf(&b, "  %-10s %s\n", "errors", res.errorLine())
 	if res.ServerRSSBytes > 0 {
 		peak := ""
@@ -152,6 +209,10 @@ func (res *Result) WriteText(w io.Writer) error {
 	}
 	if res.LoadgenRSSBytes > 0 {
 		fmt.Fprintf(&b, "  %-10s RSS %s, CPU %.0f%% of one core\n", "licbench", mib(res.LoadgenRSSBytes), res.LoadgenCPUPercent)
+	}
+	if m := res.Machine; m != nil {
+		fmt.Fprintf(&b, "  %-10s %d cores, %.0f%% busy, steal %.2f%% (time the hypervisor took from them)\n", "machine",
+			m.Cores, m.BusyPercent, m.StealPercent)
 	}
 	if res.TargetRate > 0 && res.OpsPerSec < 0.95*res.TargetRate {
 		fmt.Fprintf(&b, "  note: %s/s asked for, %s/s reached: the server (or this machine) is saturated\n",

@@ -98,13 +98,21 @@ func (t *leanTransport) exchange(ctx context.Context, lc *leanConn, req *http.Re
 		if err != nil {
 			return nil, err
 		}
+		nc = stamped(nc)
 		lc = &leanConn{nc: nc, br: bufio.NewReaderSize(nc, 4096)}
 	}
 	deadline, _ := ctx.Deadline()
 	lc.nc.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { lc.nc.SetDeadline(time.Now()) }) // cancellation
 	defer stop()
+	sc, _ := lc.nc.(arrivalReader)
+	if sc != nil {
+		sc.arm()
+	}
 	resp, err := lc.roundTrip(req, body)
+	if at := arrivalSlot(ctx); at != nil && sc != nil && err == nil {
+		*at = sc.arrival()
+	}
 	if err != nil {
 		lc.nc.Close()
 		if ctx.Err() != nil {

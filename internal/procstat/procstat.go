@@ -11,3 +11,7 @@ type Sample struct {
 	RSS  int64         // resident memory, bytes
 	Peak int64         // peak resident memory, bytes (0 when unknown)
 }
+
+// userHZ is the unit of CPU times in /proc: 100 per second on every Linux
+// architecture Go supports.
+const userHZ = 100

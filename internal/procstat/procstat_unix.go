@@ -66,7 +66,3 @@ func Of(pid int) (Sample, bool) {
 	}
 	return s, true
 }
-
-// userHZ is the unit of CPU times in /proc: 100 per second on every Linux
-// architecture Go supports.
-const userHZ = 100
