@@ -54,8 +54,12 @@ func (c *stampConn) Read(p []byte) (int, error) {
 	var n, oobn int
 	var rerr error
 	err := c.raw.Read(func(fd uintptr) bool {
-		n, oobn, _, _, rerr = unix.Recvmsg(int(fd), p, c.oob, 0)
-		return rerr != unix.EAGAIN // false: wait in Go's poller until readable
+		for {
+			n, oobn, _, _, rerr = unix.Recvmsg(int(fd), p, c.oob, 0)
+			if rerr != unix.EINTR {
+				return rerr != unix.EAGAIN // false: wait in Go's poller until readable
+			}
+		}
 	})
 	if err == nil {
 		err = rerr

@@ -36,6 +36,10 @@ func MachineCPU() (Machine, bool) {
 	return parseStat(string(b))
 }
 
+// maxTicks bounds each count so that a sum of eight stays a Duration:
+// about 36 years of one core's time.
+const maxTicks = uint64(1<<63-1) / 8 / uint64(time.Second/userHZ)
+
 // parseStat reads the "cpu" line of /proc/stat (user nice system idle
 // iowait irq softirq steal ..., in USER_HZ; kernels before 2.6.11 have no
 // steal) and counts the "cpuN" lines.
@@ -56,11 +60,11 @@ func parseStat(text string) (Machine, bool) {
 			if i+1 >= len(f) {
 				break
 			}
-			n, err := strconv.ParseInt(f[i+1], 10, 64)
-			if err != nil {
+			n, err := strconv.ParseUint(f[i+1], 10, 64)
+			if err != nil || n > maxTicks {
 				return Machine{}, false
 			}
-			v[i] = n
+			v[i] = int64(n)
 		}
 		if len(f) < 8 { // through softirq
 			return Machine{}, false
@@ -71,5 +75,8 @@ func parseStat(text string) (Machine, bool) {
 		m.Steal = time.Duration(v[7]) * tick
 		found = true
 	}
-	return m, found
+	if !found {
+		return Machine{}, false
+	}
+	return m, true
 }

@@ -40,6 +40,8 @@ func TestParseStat(t *testing.T) {
 		{"no cpu line", "intr 1\nctxt 2\n", Machine{}, false},
 		{"too short", "cpu  100 2 30\n", Machine{}, false},
 		{"not a number", "cpu  100 x 30 500 7 1 4 9\n", Machine{}, false},
+		{"negative", "cpu  100 -2 30 500 7 1 4 9\n", Machine{}, false},
+		{"too large to add up", "cpu  99999999999999999 2 30 500 7 1 4 9\n", Machine{}, false},
 	} {
 		got, ok := parseStat(c.text)
 		if got != c.want || ok != c.ok {
@@ -56,4 +58,23 @@ func TestMachineCPU(t *testing.T) {
 	if !ok || m.Cores < 1 || m.Total() <= 0 {
 		t.Fatalf("MachineCPU = %+v, %v", m, ok)
 	}
+}
+
+// parseStat never panics, and what it accepts adds up.
+func FuzzParseStat(f *testing.F) {
+	f.Add("cpu  100 2 30 500 7 1 4 9 0 0\ncpu0 50 1 15 250 3 1 2 5 0 0\n")
+	f.Add("cpu  100 2 30 500 7 1 4\n")
+	f.Add("cpu 1 2\ncpu1\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		m, ok := parseStat(text)
+		if !ok {
+			if m != (Machine{}) {
+				t.Fatalf("refused, yet returned %+v", m)
+			}
+			return
+		}
+		if m.Busy < 0 || m.Idle < 0 || m.Steal < 0 || m.Total() < 0 || m.Cores < 0 {
+			t.Fatalf("parseStat(%q) = %+v", text, m)
+		}
+	})
 }
