@@ -122,11 +122,7 @@ func (r *run) result(rec *recorder, elapsed time.Duration, before, after sample)
 			}
 		}
 	}
-	main := kindCheckout
-	if c.Mode == Heartbeat {
-		main = kindHeartbeat
-	}
-	h := rec.hists[main]
+	h := rec.hists[mainKind(c.Mode)]
 	res.P50ms, res.P99ms, res.P999ms, res.MaxMs = ms(h.Quantile(0.5)), ms(h.Quantile(0.99)), ms(h.Quantile(0.999)), ms(h.Max())
 	for _, n := range rec.errs {
 		res.Errors += n
@@ -147,6 +143,15 @@ func (r *run) result(rec *recorder, elapsed time.Duration, before, after sample)
 		res.LoadgenCPUPercent = 100 * (after.selfCPU - before.selfCPU).Seconds() / wall
 	}
 	return res
+}
+
+// mainKind is the request whose latency a run's headline figures give:
+// checkout, or heartbeat in heartbeat mode.
+func mainKind(m Mode) kind {
+	if m == Heartbeat {
+		return kindHeartbeat
+	}
+	return kindCheckout
 }
 
 func machineStats(d procstat.Machine) *MachineStats {
@@ -182,10 +187,7 @@ func (res *Result) WriteText(w io.Writer) error {
 	if s := res.ReadLag; s != nil {
 		fmt.Fprintf(&b, "  %-10s p50 %s  p99 %s  p99.9 %s  max %s  (replies waiting to be read: licbench's own delay, included above)\n", "read lag",
 			fmtMs(s.P50ms), fmtMs(s.P99ms), fmtMs(s.P999ms), fmtMs(s.MaxMs))
-		main := "checkout"
-		if res.Mode == Heartbeat {
-			main = "heartbeat"
-		}
+		main := kindNames[mainKind(res.Mode)]
 		if s, ok := res.AtSocket[main]; ok {
 			fmt.Fprintf(&b, "  %-10s p50 %s  p99 %s  p99.9 %s  max %s  (%s, until the reply reached licbench's socket)\n", "at socket",
 				fmtMs(s.P50ms), fmtMs(s.P99ms), fmtMs(s.P999ms), fmtMs(s.MaxMs), main)

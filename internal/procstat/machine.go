@@ -55,19 +55,16 @@ func parseStat(text string) (Machine, bool) {
 			m.Cores++
 			continue
 		}
-		var v [8]int64
-		for i := range v {
-			if i+1 >= len(f) {
-				break
-			}
+		if len(f) < 8 { // through softirq
+			return Machine{}, false
+		}
+		var v [8]int64 // steal stays 0 where the kernel has no such column
+		for i := 0; i < len(v) && i+1 < len(f); i++ {
 			n, err := strconv.ParseUint(f[i+1], 10, 64)
 			if err != nil || n > maxTicks {
 				return Machine{}, false
 			}
 			v[i] = int64(n)
-		}
-		if len(f) < 8 { // through softirq
-			return Machine{}, false
 		}
 		tick := time.Second / userHZ
 		m.Busy = time.Duration(v[0]+v[1]+v[2]+v[5]+v[6]) * tick
