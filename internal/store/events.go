@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/floatlic/floatlic/internal/wire"
 )
@@ -35,31 +34,23 @@ func (t *Tx) InsertEvents(evs []wire.Event) {
 			return
 		}
 	}
-	t.exec("insertEvents", first, first+int64(len(evs))-1, string(appendEvents(nil, evs)))
+	data, err := encodeEvents(evs)
+	if err != nil {
+		t.err = fmt.Errorf("insert events from seq %d: %w", first, err)
+		return
+	}
+	t.exec("insertEvents", first, first+int64(len(evs))-1, data)
 }
 
-// appendEvents writes evs as the stored JSON array, by hand: it runs once a
-// batch, on the path of every checkout.
-func appendEvents(b []byte, evs []wire.Event) []byte {
-	b = slices.Grow(b, 160*len(evs))
-	b = append(b, '[')
+// encodeEvents writes evs as the stored JSON array of arrays.
+func encodeEvents(evs []wire.Event) (string, error) {
+	rows := make([][10]any, len(evs))
 	for i := range evs {
-		e := &evs[i]
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '[')
-		b = strconv.AppendInt(b, nanos(e.Time), 10)
-		for _, s := range []string{e.Kind, e.Feature, e.User, e.Host, e.Session, e.Checkout} {
-			b = wire.AppendString(append(b, ','), s)
-		}
-		b = append(b, ',')
-		b = strconv.AppendInt(b, int64(e.Count), 10)
-		b = wire.AppendString(append(b, ','), e.Code)
-		b = wire.AppendString(append(b, ','), e.Detail)
-		b = append(b, ']')
+		at := nanos(evs[i].Time)
+		rows[i] = eventFields(&evs[i], &at)
 	}
-	return append(b, ']')
+	b, err := json.Marshal(rows)
+	return string(b), err
 }
 
 // decodeEvents reads one stored batch.
