@@ -10,11 +10,13 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,8 +60,13 @@ func TestTLS(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || !st.Server.Serving {
 		t.Fatalf("status over TLS: %+v, %v", st.Server, err)
 	}
-	if _, err := http.Get("http://" + p.addr + wire.PathHealthz); err == nil {
-		t.Errorf("plain HTTP to a TLS licd was answered")
+	// Plain HTTP is refused with net/http's word for it, not served.
+	if resp, err := http.Get("http://" + p.addr + wire.PathStatus); err == nil {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "HTTPS") {
+			t.Errorf("plain HTTP to a TLS licd: %s %q, want 400 saying to use HTTPS", resp.Status, body)
+		}
 	}
 }
 

@@ -3,101 +3,86 @@ package server
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
-// decodeBodies are request bodies in and out of the fast path's plain form.
-var decodeBodies = []string{
-	`{"session":"s1","user":"ann","host":"ws1","pid":42,"request_id":"r1","feature":"cad","version":"2.0"}`,
-	`{"session":"s1","user":"ann","host":"ws1","pid":42,"request_id":"r1","feature":"cad","version":"","count":3}`,
-	` { "session" : "s1" , "user":"ann","host":"ws1","pid":-7 } ` + "\n",
-	`{"session":"s1","user":"ann","host":"ws1","pid":0,"checkout_id":"c1"}`,
-	`{"session":"s1","user":"ann","host":"ws1","pid":0,"all":true}`,
-	`{"session":"s1","user":"ann","host":"ws1","pid":0,"all":false,"checkout_id":"c"}`,
-	`{"session":"s1","user":"änn","host":"ws1","pid":1}`,
-	`{}`,
-	`{"session":"s1","session":"s2"}`,
-	// Not plain: encoding/json decides.
-	`{"Session":"s1"}`,
-	`{"session":"s\u0031"}`,
-	`{"session":"a\"b"}`,
-	`{"session":"` + "\xff" + `"}`,
-	`{"session":"s1","pid":1.5}`,
-	`{"session":"s1","pid":1e3}`,
-	`{"session":"s1","pid":01}`,
-	`{"session":"s1","pid":"1"}`,
-	`{"session":"s1","pid":null}`,
-	`{"session":"s1","pid":1234567890123456789012}`,
-	`{"session":"s1","count":-1}`,
-	`{"session":"s1","all":1}`,
-	`{"session":"s1","extra":1}`,
-	`{"session":"s1",}`,
-	`{"session":"s1"} {}`,
-	`{"session":"s1"`,
-	`[]`,
-	``,
-	`{"session":"s1","user":"` + "\t" + `"}`,
+func TestDecodeIsStrict(t *testing.T) {
+	ann := wire.Client{Session: "s1", User: "ann", Host: "ws1", PID: 42}
+	tests := []struct {
+		name, body string
+		want       wire.CheckoutRequest // when err is ""
+		err        string
+	}{
+		{"plain", `{"session":"s1","user":"ann","host":"ws1","pid":42,"request_id":"r1","feature":"cad"}`,
+			wire.CheckoutRequest{Client: ann, RequestID: "r1", Feature: "cad"}, ""},
+		{"white space and escapes", " {\"session\" : \"s\\u0031\",\n\"user\":\"ann\",\"host\":\"ws1\",\"pid\":42} \n",
+			wire.CheckoutRequest{Client: ann}, ""},
+		{"empty object", `{}`, wire.CheckoutRequest{}, ""},
+		{"field twice", `{"session":"s1","session":"s2"}`, wire.CheckoutRequest{}, `field "session" more than once`},
+		{"field twice in another case", `{"user":"ann","USER":"bob"}`, wire.CheckoutRequest{}, `field "USER" more than once`},
+		{"unknown field", `{"session":"s1","extra":1}`, wire.CheckoutRequest{}, `unknown field "extra"`},
+		{"unknown object with repeats", `{"extra":{"a":1,"a":2}}`, wire.CheckoutRequest{}, `unknown field "extra"`},
+		{"two values", `{"session":"s1"} {}`, wire.CheckoutRequest{}, "more than one JSON value"},
+		{"trailing comma", `{"session":"s1",}`, wire.CheckoutRequest{}, "not valid JSON"},
+		{"truncated", `{"session":"s1"`, wire.CheckoutRequest{}, "bad request body"},
+		{"empty", ``, wire.CheckoutRequest{}, "empty"},
+		{"array", `[]`, wire.CheckoutRequest{}, "must be a"},
+		{"fraction", `{"pid":1.5}`, wire.CheckoutRequest{}, `field "pid" must be a int`},
+		{"string for int", `{"pid":"1"}`, wire.CheckoutRequest{}, `field "pid" must be a int`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got wire.CheckoutRequest
+			err := decode([]byte(tt.body), &got)
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.err == "" && !reflect.DeepEqual(got, tt.want):
+				t.Fatalf("got %+v, want %+v", got, tt.want)
+			case tt.err != "" && (err == nil || err.Code != wire.CodeBadRequest || !strings.Contains(err.Message, tt.err)):
+				t.Fatalf("got %v, want bad_request saying %q", err, tt.err)
+			}
+		})
+	}
 }
 
-// The fast path accepts only what encoding/json accepts, with the same result.
-func TestDecodeFastAgreesWithJSON(t *testing.T) {
-	accepted := 0
-	for _, body := range decodeBodies {
-		for _, newReq := range []func() any{
-			func() any { return new(wire.CheckoutRequest) },
-			func() any { return new(wire.CheckinRequest) },
-			func() any { return new(wire.HeartbeatRequest) },
-		} {
-			fast, slow := newReq(), newReq()
-			if !decodeFast([]byte(body), fast) {
-				continue
-			}
-			accepted++
-			if err := decodeJSON([]byte(body), slow); err != nil {
-				t.Errorf("%T %s: fast path accepted what encoding/json refuses: %v", fast, body, err)
-				continue
-			}
-			if !reflect.DeepEqual(fast, slow) {
-				t.Errorf("%T %s: fast %+v, encoding/json %+v", fast, body, fast, slow)
-			}
+func TestRepeatedKeyInNestedValues(t *testing.T) {
+	tests := []struct {
+		body, want string
+	}{
+		{`{"a":{"b":1},"b":2}`, ""},
+		{`{"a":[{"b":1},{"b":2}],"c":"a"}`, ""},
+		{`{"a":{"b":1,"b":2}}`, "b"},
+		{`[{"a":1},{"a":1,"A":2}]`, "A"},
+		{`{"a":"b","b":"a"}`, ""},
+	}
+	for _, tt := range tests {
+		got, _ := repeatedKey([]byte(tt.body))
+		if got != tt.want {
+			t.Errorf("repeatedKey(%s) = %q, want %q", tt.body, got, tt.want)
 		}
 	}
-	if accepted < 10 {
-		t.Errorf("the fast path took only %d bodies", accepted)
-	}
 }
 
-// What the client sends takes the fast path.
-func TestClientRequestsTakeTheFastPath(t *testing.T) {
-	c := wire.Client{Session: "0123456789abcdef0123456789abcdef", User: "ann", Host: "ws1.example.com", PID: 4242}
-	for _, req := range []any{
-		wire.CheckoutRequest{Client: c, RequestID: "r1", Feature: "cad_pro", Version: "2.0"},
-		wire.CheckoutRequest{Client: c, RequestID: "r1", Feature: "cad_pro", Count: 2},
-		wire.CheckinRequest{Client: c, CheckoutID: "c1"},
-		wire.CheckinRequest{Client: c, All: true},
-		wire.HeartbeatRequest{Client: c},
+// decode accepts nothing encoding/json would refuse, and reads what it
+// accepts as encoding/json does.
+func FuzzDecode(f *testing.F) {
+	for _, b := range []string{
+		`{"session":"s1","user":"ann","host":"ws1","pid":42,"request_id":"r1","feature":"cad","version":"2.0","count":2}`,
+		`{"session":"s1","session":"s2"}`, `{"Session":"s1"}`, `{"session":"a\"b"}`, `{"count":-1}`, `{"x":[{"y":1}]}`,
 	} {
-		body, _ := json.Marshal(req)
-		dst := reflect.New(reflect.TypeOf(req))
-		if !decodeFast(body, dst.Interface()) || !reflect.DeepEqual(dst.Elem().Interface(), req) {
-			t.Errorf("%s: not decoded by the fast path, or wrongly: %+v", body, dst.Elem().Interface())
-		}
-	}
-}
-
-func FuzzDecodeFast(f *testing.F) {
-	for _, b := range decodeBodies {
 		f.Add([]byte(b))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		fast, slow := new(wire.CheckoutRequest), new(wire.CheckoutRequest)
-		if !decodeFast(body, fast) {
+		var strict, loose wire.CheckoutRequest
+		if decode(body, &strict) != nil {
 			return
 		}
-		if err := decodeJSON(body, slow); err != nil || !reflect.DeepEqual(fast, slow) {
-			t.Fatalf("%q: fast %+v; encoding/json %+v, %v", body, fast, slow, err)
+		if err := json.Unmarshal(body, &loose); err != nil || !reflect.DeepEqual(strict, loose) {
+			t.Fatalf("%q: decode %+v; encoding/json %+v, %v", body, strict, loose, err)
 		}
 	})
 }
@@ -105,22 +90,11 @@ func FuzzDecodeFast(f *testing.F) {
 func BenchmarkDecode(b *testing.B) {
 	body, _ := json.Marshal(wire.CheckoutRequest{Client: wire.Client{Session: "0123456789abcdef0123456789abcdef",
 		User: "ann", Host: "ws1.example.com", PID: 4242}, RequestID: "0123456789abcdef0123456789abcdef", Feature: "cad_pro", Version: "2.0"})
-	b.Run("fast", func(b *testing.B) {
-		b.ReportAllocs()
-		for range b.N {
-			var req wire.CheckoutRequest
-			if !decodeFast(body, &req) {
-				b.Fatal("not fast")
-			}
+	b.ReportAllocs()
+	for b.Loop() {
+		var req wire.CheckoutRequest
+		if err := decode(body, &req); err != nil {
+			b.Fatal(err)
 		}
-	})
-	b.Run("encoding-json", func(b *testing.B) {
-		b.ReportAllocs()
-		for range b.N {
-			var req wire.CheckoutRequest
-			if err := decodeJSON(body, &req); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	}
 }

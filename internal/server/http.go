@@ -2,44 +2,36 @@ package server
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"runtime"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/floatlic/floatlic/internal/httpfront"
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
 // handler answers a request from its body (a GET's is empty).
 type handler func(body []byte) (any, *wire.Error)
 
-// routes builds the net/http mux of every endpoint, and the front's routes
-// (see package httpfront): the POSTs a client makes, with the same
-// handlers and metrics. Admin endpoints need a header, so only net/http
-// serves them.
-func (s *Server) routes() (http.Handler, map[string]httpfront.Handler) {
+// routes builds the mux of every endpoint. Admin endpoints need the admin
+// token.
+func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	fast := map[string]httpfront.Handler{}
-	post := func(path string, h handler) {
-		mux.Handle("POST "+path, s.jsonHandler(path, nil, h))
-		fast["POST "+path] = s.frontHandler(path, h)
+	post := func(path string, guard func(*http.Request) *wire.Error, h handler) {
+		mux.Handle("POST "+path, s.jsonHandler(path, guard, h))
 	}
-	post(wire.PathCheckout, s.checkout)
-	post(wire.PathHeartbeat, s.heartbeat)
-	post(wire.PathCheckin, s.checkin)
-	post(wire.PathBorrow, s.borrow)
-	post(wire.PathReturn, s.giveBack)
-	post(wire.PathGrace, s.grace)
-	mux.Handle("POST "+wire.PathRemove, s.jsonHandler(wire.PathRemove, s.checkAdmin, s.remove))
-	mux.Handle("POST "+wire.PathReload, s.jsonHandler(wire.PathReload, s.checkAdmin, s.reload))
-	mux.Handle("GET "+wire.PathStatus, s.boosted(s.jsonHandler(wire.PathStatus, nil, s.status)))
+	post(wire.PathCheckout, nil, s.checkout)
+	post(wire.PathHeartbeat, nil, s.heartbeat)
+	post(wire.PathCheckin, nil, s.checkin)
+	post(wire.PathBorrow, nil, s.borrow)
+	post(wire.PathReturn, nil, s.giveBack)
+	post(wire.PathGrace, nil, s.grace)
+	post(wire.PathRemove, s.checkAdmin, s.remove)
+	post(wire.PathReload, s.checkAdmin, s.reload)
+	mux.Handle("GET "+wire.PathStatus, s.jsonHandler(wire.PathStatus, nil, s.status))
 	mux.HandleFunc("GET "+wire.PathEvents, s.events)
 	mux.HandleFunc("GET "+wire.PathMetrics, s.serveMetrics)
 	mux.HandleFunc("GET "+wire.PathHealthz, func(w http.ResponseWriter, _ *http.Request) {
@@ -49,7 +41,7 @@ func (s *Server) routes() (http.Handler, map[string]httpfront.Handler) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, wire.Errorf(wire.CodeBadRequest, "no endpoint %s %s", r.Method, r.URL.Path), http.StatusNotFound)
 	})
-	return mux, fast
+	return mux
 }
 
 // jsonHandler runs guard, if any, reads the body (refusing one over
@@ -60,18 +52,17 @@ func (s *Server) jsonHandler(path string, guard func(*http.Request) *wire.Error,
 	pm := s.metrics.path(path)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		buf := bodyBuffers.Get().(*bytes.Buffer)
-		defer putBody(buf)
 		var reply any
 		var werr *wire.Error
 		if guard != nil {
 			werr = guard(r)
 		}
+		var body []byte
 		if werr == nil {
-			werr = readBody(r, buf)
+			body, werr = readBody(r)
 		}
 		if werr == nil {
-			reply, werr = h(buf.Bytes())
+			reply, werr = h(body)
 		}
 		var status int
 		if st, ok := reply.(*wire.Status); ok && werr == nil {
@@ -83,117 +74,41 @@ func (s *Server) jsonHandler(path string, guard func(*http.Request) *wire.Error,
 	})
 }
 
-// frontHandler is jsonHandler for the front: same handler, same reply
-// bytes, same metrics. The front hands a body over wire.MaxBodyBytes to
-// net/http, which refuses it.
-func (s *Server) frontHandler(path string, h handler) httpfront.Handler {
-	pm := s.metrics.path(path)
-	return func(dst, body []byte) (int, []byte) {
-		start := time.Now()
-		reply, werr := h(body)
-		status, b := appendResult(dst, reply, werr)
-		pm.observe(status, time.Since(start))
-		return status, b
+// readBody reads r's body whole, bounded by wire.MaxBodyBytes.
+func readBody(r *http.Request) ([]byte, *wire.Error) {
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, wire.MaxBodyBytes))
+	if err != nil {
+		return nil, decodeError(err)
 	}
-}
-
-// frontHeader is the header lines of every reply the front writes: those
-// writeHead sets for net/http.
-func (s *Server) frontHeader() string {
-	return "Content-Type: application/json\r\n" + wire.InstanceHeader + ": " + s.instance + "\r\n"
-}
-
-// readBody reads r's body into buf, bounded by wire.MaxBodyBytes.
-func readBody(r *http.Request, buf *bytes.Buffer) *wire.Error {
-	if _, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, wire.MaxBodyBytes)); err != nil {
-		return decodeError(err)
-	}
-	return nil
-}
-
-// bigStatus is the number of sessions above which a status reply is boosted
-// (Config.Boost): at 10,000 it takes licd about 30 ms to build and write.
-const bigStatus = 10_000
-
-// boosted calls Config.Boost around h when the site is big.
-func (s *Server) boosted(h http.Handler) http.Handler {
-	if s.cfg.Boost == nil {
-		return h
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.engine.Sessions() >= bigStatus {
-			defer s.cfg.Boost()()
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-// bodyBuffers and replyBuffers are reused for request and reply bodies.
-var (
-	bodyBuffers  = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-	replyBuffers = sync.Pool{New: func() any { return new([]byte) }}
-)
-
-// putBody returns buf to its pool unless a large body grew it: those are
-// rare, and a pool of them would keep the memory.
-func putBody(buf *bytes.Buffer) {
-	if buf.Cap() <= 2*wire.MaxBodyBytes {
-		buf.Reset()
-		bodyBuffers.Put(buf)
-	}
+	return b, nil
 }
 
 // writeReply writes reply, or werr, as JSON and returns the status written.
 func (s *Server) writeReply(w http.ResponseWriter, reply any, werr *wire.Error) int {
-	bp := replyBuffers.Get().(*[]byte)
-	status, b := appendResult((*bp)[:0], reply, werr)
-	s.writeHead(w, status)
-	w.Write(b)
-	if cap(b) <= 64<<10 {
-		*bp = b[:0]
-		replyBuffers.Put(bp)
-	}
-	return status
-}
-
-// appendResult appends the JSON of reply, or of werr if it is not nil, and
-// a newline to b, as json.Encoder would write it, and returns it with its
-// HTTP status.
-func appendResult(b []byte, reply any, werr *wire.Error) (int, []byte) {
 	if werr == nil {
-		if out, ok := appendReply(b, reply); ok {
-			return http.StatusOK, out
-		}
-		j, err := json.Marshal(reply)
+		b, err := json.Marshal(reply)
 		if err == nil {
-			return http.StatusOK, append(append(b, j...), '\n')
+			s.writeHead(w, http.StatusOK)
+			w.Write(append(b, '\n'))
+			return http.StatusOK
 		}
 		werr = wire.Errorf(wire.CodeInternal, "encode reply: %v", err)
 	}
-	return statusOf(werr.Code), appendError(b, werr)
-}
-
-// appendError appends e as an error reply and a newline to b.
-func appendError(b []byte, e *wire.Error) []byte {
-	j, _ := json.Marshal(wire.ErrorReply{Error: e})
-	return append(append(b, j...), '\n')
+	return s.writeError(w, werr, statusOf(werr.Code))
 }
 
 // writeHead writes the head of a JSON reply with status: its content type
-// and the instance id. (The front writes the same lines: frontHeader.)
+// and the instance id.
 func (s *Server) writeHead(w http.ResponseWriter, status int) {
 	h := w.Header()
-	h["Content-Type"] = jsonContentType
+	h.Set("Content-Type", "application/json")
 	h.Set(wire.InstanceHeader, s.instance)
 	w.WriteHeader(status)
 }
 
-var jsonContentType = []string{"application/json"}
-
-// writeStatus streams a status reply, an element at a time, byte for byte
-// what encoding/json writes. At 100,000 sessions its JSON is 32 MB: built
-// whole in a buffer it raised licd's RSS by 200 MB for every licstat
-// refresh.
+// writeStatus streams a status reply a row at a time, as encoding/json
+// would write it whole. At 100,000 sessions its JSON is 32 MB: built whole
+// in a buffer it raised licd's RSS by 200 MB for every licstat refresh.
 func (s *Server) writeStatus(w http.ResponseWriter, st *wire.Status) int {
 	s.writeHead(w, http.StatusOK)
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -202,7 +117,7 @@ func (s *Server) writeStatus(w http.ResponseWriter, st *wire.Status) int {
 	return http.StatusOK
 }
 
-// streamStatus writes st as encoding/json's Encoder would, newline and all.
+// streamStatus writes st as json.Marshal would, and a newline.
 func streamStatus(w *bufio.Writer, st *wire.Status) {
 	w.WriteString(`{"server":`)
 	writeValue(w, st.Server)
@@ -219,8 +134,7 @@ func streamStatus(w *bufio.Writer, st *wire.Status) {
 	w.WriteString("}\n")
 }
 
-// writeArray writes items as a JSON array (null when nil), one element at
-// a time.
+// writeArray writes items as a JSON array (null when nil), a row at a time.
 func writeArray[T any](w *bufio.Writer, items []T) {
 	if items == nil {
 		w.WriteString("null")
@@ -231,29 +145,15 @@ func writeArray[T any](w *bufio.Writer, items []T) {
 		if i > 0 {
 			w.WriteByte(',')
 		}
-		if i%yieldEvery == yieldEvery-1 {
-			runtime.Gosched()
-		}
-		writeValue(w, &items[i]) // a pointer: boxing a row would allocate it
+		writeValue(w, &items[i])
 	}
 	w.WriteByte(']')
 }
 
-// yieldEvery is how many status rows are written between two yields of the
-// processor. A status of 100,000 checkouts takes a few tenths of a second to
-// write, and licd may run its Go code on one core (see package maxprocs):
-// yielding lets the requests waiting on that core in more often than the
-// scheduler's 10 ms slices would.
-const yieldEvery = 256
-
-// writeValue writes v as JSON, by hand where appendReply knows the type.
-// The status types have no field encoding/json can fail on (a time outside
-// years 0–9999 aside), so an error writes null.
+// writeValue writes v as JSON. The status types have no field
+// encoding/json can fail on (a time outside years 0–9999 aside), so an
+// error writes null.
 func writeValue(w *bufio.Writer, v any) {
-	if b, ok := appendReply(w.AvailableBuffer(), v); ok {
-		w.Write(b[:len(b)-1]) // without the Encoder's newline
-		return
-	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		b = []byte("null")
@@ -263,8 +163,9 @@ func writeValue(w *bufio.Writer, v any) {
 
 // writeError writes e with status and returns the status written.
 func (s *Server) writeError(w http.ResponseWriter, e *wire.Error, status int) int {
+	b, _ := json.Marshal(wire.ErrorReply{Error: e}) // strings only: cannot fail
 	s.writeHead(w, status)
-	w.Write(appendError(nil, e))
+	w.Write(append(b, '\n'))
 	return status
 }
 

@@ -8,11 +8,8 @@
 // at a time, before any reply leaves, so what a client was told is what a
 // restart finds. A reaper submits Reap commands when leases or borrows run
 // out. Events from each committed batch are logged and fanned out to
-// /v1/events subscribers.
-//
-// The POSTs clients make are served by internal/httpfront when they come
-// in their plain form, and everything else by net/http, with the same
-// handlers and metrics.
+// /v1/events subscribers. Every request is served by net/http and decoded
+// and encoded by encoding/json.
 package server
 
 import (
@@ -34,7 +31,6 @@ import (
 
 	"github.com/floatlic/floatlic/internal/clock"
 	"github.com/floatlic/floatlic/internal/engine"
-	"github.com/floatlic/floatlic/internal/httpfront"
 	"github.com/floatlic/floatlic/internal/licfile"
 	"github.com/floatlic/floatlic/internal/store"
 	"github.com/floatlic/floatlic/internal/token"
@@ -64,10 +60,6 @@ type Config struct {
 	Sync              string        // store.SyncFull or store.SyncNormal
 	Clock             clock.Clock
 	Logger            *slog.Logger
-	// Boost, when set, is called around a status reply for a big site, which
-	// takes a few tenths of a second of CPU: licd's main lets Go code use
-	// every core until done is called (see package maxprocs).
-	Boost func() (done func())
 }
 
 // Server is a running licd.
@@ -83,8 +75,7 @@ type Server struct {
 	started  time.Time
 	broker   *broker
 	metrics  *metrics
-	http     *http.Server      // serves what front hands over
-	front    *httpfront.Server // serves the requests clients make most
+	http     *http.Server
 
 	mu   sync.Mutex
 	addr string
@@ -145,9 +136,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.wg.Add(1) // here, not in Serve, so that Close can never race the start
 	go s.reaper()
-	mux, fast := s.routes()
 	s.http = &http.Server{
-		Handler:           mux,
+		Handler:           s.routes(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second, // the events stream extends its own deadline
@@ -155,7 +145,6 @@ func New(cfg Config) (*Server, error) {
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
 	}
-	s.front = &httpfront.Server{Routes: fast, Header: s.frontHeader(), Fallback: s.http, MaxBody: wire.MaxBodyBytes}
 	return s, nil
 }
 
@@ -183,7 +172,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Unlock()
 	s.log.Info("serving", "addr", s.addr, "instance", s.instance, "features", len(s.engine.Features()),
 		"sessions", s.engine.Sessions())
-	err := s.front.Serve(ln)
+	err := s.http.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -214,9 +203,9 @@ func (s *Server) Engine() *engine.Engine { return s.engine }
 func (s *Server) Close(ctx context.Context) error {
 	close(s.stop)
 	s.broker.close()
-	err := s.front.Shutdown(ctx)
+	err := s.http.Shutdown(ctx)
 	if err != nil {
-		s.front.Close()
+		s.http.Close()
 	}
 	s.wg.Wait()
 	if e := s.engine.Close(); e != nil && err == nil {
