@@ -44,7 +44,10 @@ Exit codes: 0 done, 1 a measurement failed, 2 usage or setup.
 EOF
 }
 
-say() { printf '%s\n' "$*" >&2; }
+# Messages go to fd 3, this script's own stderr: a trap may run while a
+# command's stderr is redirected to a file.
+exec 3>&2
+say() { printf '%s\n' "$*" >&3; }
 die() { say "bench.sh: $1"; exit "${2:-1}"; }
 usage_error() { say "bench.sh: $1 (see --help)"; exit 2; }
 
@@ -154,6 +157,19 @@ stop() {
 	((hung == 0)) || say "  pid $pid still ran 15 s after SIG$sig: killed it"
 }
 
+# watched CMD...: runs CMD and returns its status. CMD runs in the
+# background and this shell waits for it, so that a signal to this script
+# runs its trap at once (not after CMD) and the cleanup stops CMD too.
+watched() {
+	local pid rc=0
+	"$@" 3>&- &
+	pid=$!
+	track "$pid"
+	wait "$pid" || rc=$?
+	untrack "$pid"
+	return "$rc"
+}
+
 cleanup() {
 	local pid
 	trap - EXIT INT TERM
@@ -208,7 +224,7 @@ start_licd() {
 	mkdir -p "$data"
 	"${ON_SERVER[@]}" "$BIN/licd" serve --license "$LIC" --vendor-pub "$PUB" --data "$data" \
 		--listen 127.0.0.1:0 --sync "$sync" --log-level warn "$@" \
-		>"$WORK/$name.stdout" 2>>"$OUT/$name.licd.log" &
+		>"$WORK/$name.stdout" 2>>"$OUT/$name.licd.log" 3>&- &
 	SRV_PID=$!
 	track "$SRV_PID"
 	SRV_ADDR=$(await_addr "$WORK/$name.stdout" "$SRV_PID")
@@ -217,7 +233,7 @@ start_licd() {
 
 # start_bare NAME: the bare net/http handler in a process of its own.
 start_bare() {
-	"${ON_SERVER[@]}" "$BIN/licbench" bare --listen 127.0.0.1:0 >"$WORK/$1.stdout" 2>>"$OUT/$1.bare.log" &
+	"${ON_SERVER[@]}" "$BIN/licbench" bare --listen 127.0.0.1:0 >"$WORK/$1.stdout" 2>>"$OUT/$1.bare.log" 3>&- &
 	SRV_PID=$!
 	track "$SRV_PID"
 	SRV_ADDR=$(await_addr "$WORK/$1.stdout" "$SRV_PID")
@@ -235,7 +251,7 @@ metric() {
 load() {
 	local name=$1 limit=$2
 	shift 2
-	if ! "${ON_CLIENT[@]}" timeout --foreground --kill-after=10 "$limit" \
+	if ! watched "${ON_CLIENT[@]}" timeout --foreground --kill-after=10 "$limit" \
 		"$BIN/licbench" run "$@" --json --quiet >"$OUT/$name.json" 2>"$OUT/$name.err"; then
 		say "licbench run $* failed:"
 		tail -n 5 "$OUT/$name.err" >&2
@@ -301,7 +317,7 @@ phase_startup() {
 	start_licd startup full "$data" --heartbeat-interval 30s
 	"${ON_CLIENT[@]}" "$BIN/licbench" run --server "$SRV_ADDR" --mode heartbeat --sessions "$SESSIONS" \
 		--interval 30s --duration "$((STARTUP_HOLD + 900))s" --json --quiet \
-		>"$WORK/startup-load.json" 2>"$OUT/startup-load.err" &
+		>"$WORK/startup-load.json" 2>"$OUT/startup-load.err" 3>&- &
 	lb=$!
 	track "$lb"
 	end=$((SECONDS + 900))
@@ -312,7 +328,7 @@ phase_startup() {
 		((SECONDS < end)) || die "licd had ${n:-no} of $SESSIONS sessions after 15 minutes"
 		sleep 0.5
 	done
-	sleep "$STARTUP_HOLD"
+	watched sleep "$STARTUP_HOLD"
 	stop "$SRV_PID" KILL
 	stop "$lb" KILL
 	for ((s = 1; s <= STARTS; s++)); do
@@ -340,7 +356,7 @@ phase_storage() {
 	for sync in full normal; do
 		for batch in 1 16; do
 			name="storage-$sync-$batch"
-			"${ON_SERVER[@]}" timeout --foreground --kill-after=10 $((STORAGE_DURATION + 120)) \
+			watched "${ON_SERVER[@]}" timeout --foreground --kill-after=10 $((STORAGE_DURATION + 120)) \
 				"$BIN/licbench" storage --sync "$sync" --batch "$batch" --duration "${STORAGE_DURATION}s" \
 				--dir "$WORK/storage" --json >"$OUT/$name.json" 2>"$OUT/$name.err" ||
 				die "licbench storage --sync $sync --batch $batch failed: see $OUT/$name.err"
@@ -355,12 +371,10 @@ phase_storage() {
 # slurp GLOB: the JSON files matching GLOB in OUT, in name order, as one
 # stream ("" when there are none).
 slurp() {
-	local files
-	shopt -s nullglob
-	# shellcheck disable=SC2206 # $1 is a glob, meant to expand
-	files=("$OUT"/$1)
-	shopt -u nullglob
-	((${#files[@]} == 0)) || cat "${files[@]}"
+	local f
+	for f in "$OUT"/$1; do
+		[[ ! -e $f ]] || cat "$f"
+	done
 }
 
 summary() {
@@ -467,7 +481,8 @@ mkdir -p "$BIN"
 BIN=$(cd "$BIN" && pwd)
 
 say "building into $BIN"
-(cd "$ROOT" && nice -n 19 go build -o "$BIN/" ./cmd/...) || die "go build failed" 2
+# Niced: the build may share the machine with someone else's measurement.
+watched nice -n 19 go -C "$ROOT" build -o "$BIN/" ./cmd/... || die "go build failed" 2
 
 # A license whose pool is larger than any load.
 LIC="$WORK/bench.lic" PUB="$WORK/vendor.pub"
