@@ -5,7 +5,8 @@
 # Then, in each round, one after the other and each against a server of its
 # own on a fresh data dir, `licbench run --clients 64` drives licd --sync
 # full, the bare net/http handler in a process of its own (licbench bare),
-# and licd --sync normal. The order rotates from round to round, so that no
+# licd --sync normal, and licd --sync full with GOGC=100 (without its heap
+# floor, to show what the floor is worth). The order rotates from round to round, so that no
 # server always runs first or last. Once, after the rounds: 100,000 sessions
 # heartbeating every 30 s against a fresh licd; licd's start-up with those
 # 100,000 sessions in its store (kill -9 licd during that load, start it
@@ -24,7 +25,8 @@ usage: scripts/bench.sh [--quick] [--rounds N] [--duration SECONDS] [--sessions 
 
   --quick           1 round of 3 s, 10,000 heartbeating sessions, short storage runs:
                     checks the script end to end in about two minutes
-  --rounds N        churn rounds, each licd full, the bare handler, licd normal (6)
+  --rounds N        churn rounds, each licd full, the bare handler, licd normal,
+                    licd full with GOGC=100 (6)
   --duration S      seconds of each churn run (20)
   --sessions N      heartbeating sessions, and sessions in the store at start-up (100000)
   --out DIR         where the raw JSON, the logs and summary.md go (a new temp dir)
@@ -222,7 +224,7 @@ start_licd() {
 	local name=$1 sync=$2 data=$3
 	shift 3
 	mkdir -p "$data"
-	"${ON_SERVER[@]}" "$BIN/licd" serve --license "$LIC" --vendor-pub "$PUB" --data "$data" \
+	"${ON_SERVER[@]}" env ${LICD_GOGC:+GOGC=$LICD_GOGC} "$BIN/licd" serve --license "$LIC" --vendor-pub "$PUB" --data "$data" \
 		--listen 127.0.0.1:0 --sync "$sync" --log-level warn "$@" \
 		>"$WORK/$name.stdout" 2>>"$OUT/$name.licd.log" 3>&- &
 	SRV_PID=$!
@@ -278,15 +280,16 @@ churn_bare() { # NAME
 # --- phases ---------------------------------------------------------------
 
 phase_churn() {
-	local r i k name kinds=(licd-full bare licd-normal)
+	local r i k name kinds=(licd-full bare licd-normal licd-gogc)
 	for ((r = 1; r <= ROUNDS; r++)); do
 		say "round $r of $ROUNDS"
-		for ((i = 0; i < 3; i++)); do
-			k=${kinds[(r - 1 + i) % 3]}
+		for ((i = 0; i < ${#kinds[@]}; i++)); do
+			k=${kinds[(r - 1 + i) % ${#kinds[@]}]}
 			name=$(printf 'r%02d-%s' "$r" "$k")
 			case $k in
 			licd-full) churn_licd "$name" full ;;
 			licd-normal) churn_licd "$name" normal ;;
+			licd-gogc) LICD_GOGC=100 churn_licd "$name" full ;; # GOGC set: licd keeps no heap floor
 			bare) churn_bare "$name" ;;
 			esac
 		done
@@ -382,6 +385,7 @@ summary() {
 		--slurpfile full <(slurp 'r[0-9]*-licd-full.json') \
 		--slurpfile bare <(slurp 'r[0-9]*-bare.json') \
 		--slurpfile normal <(slurp 'r[0-9]*-licd-normal.json') \
+		--slurpfile gogc <(slurp 'r[0-9]*-licd-gogc.json') \
 		--slurpfile hb <(slurp 'heartbeat.json') \
 		--slurpfile starts <(slurp 'startup-[0-9]*.json') \
 		--slurpfile storage <(slurp 'storage-*.json') \
@@ -426,6 +430,8 @@ churn("bare handler, own process"; $bare),
 (ratios($full; $bare) | row("licd full / bare handler, round by round"; pct)),
 churn("licd `--sync normal`"; $normal),
 (ratios($normal; $full) | row("licd normal / licd full, round by round"; pct)),
+churn("licd `--sync full`, GOGC=100 (no heap floor)"; $gogc),
+(ratios($full; $gogc) | row("licd full with / without the heap floor, round by round"; pct)),
 ($hb | map(.server_cpu_percent // 0) | row("\($sessions | thousands) sessions heartbeating every 30 s: licd CPU, % of a core"; fix(1))),
 ($hb | map(.p99_ms) | row("… heartbeat p99, ms"; fix(2))),
 ($hb | map(.at_socket.heartbeat.p99_ms // empty) | row("… heartbeat p99 at licbench's socket, ms"; fix(2))),
