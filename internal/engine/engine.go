@@ -64,6 +64,7 @@ type Config struct {
 
 type session struct {
 	store.Session
+	handle     string // what status and remove name it by (wire.SessionHandle)
 	leaseUntil time.Time
 	checkouts  []*store.Checkout
 	dirty      bool // in Engine.dirty: its heartbeat time is not yet written
@@ -163,13 +164,14 @@ func (e *Engine) load(now time.Time) error {
 	e.seq = snap.LastSeq
 	e.lastFlush = now
 	for _, s := range snap.Sessions {
-		e.sessions[s.ID] = &session{Session: s, leaseUntil: now.Add(e.cfg.Lease)}
+		e.sessions[s.ID] = &session{Session: s, handle: wire.SessionHandle(s.ID), leaseUntil: now.Add(e.cfg.Lease)}
 	}
 	for i := range snap.Checkouts {
 		c := &snap.Checkouts[i]
 		s := e.sessions[c.Session]
 		if s == nil { // cannot happen through the engine; keep the license counted anyway
-			s = &session{Session: store.Session{ID: c.Session, Created: c.Since, LastHeartbeat: c.Since}, leaseUntil: now.Add(e.cfg.Lease)}
+			s = &session{Session: store.Session{ID: c.Session, Created: c.Since, LastHeartbeat: c.Since},
+				handle: wire.SessionHandle(c.Session), leaseUntil: now.Add(e.cfg.Lease)}
 			e.sessions[c.Session] = s
 		}
 		s.checkouts = append(s.checkouts, c)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/ed25519"
 	"errors"
 
 	"github.com/floatlic/floatlic/internal/engine"
@@ -138,6 +139,16 @@ func (s *Server) giveBack(body []byte) (any, *wire.Error) {
 	if !validID(req.BorrowID) {
 		return nil, badRequest("borrow_id %q is not a borrow id", clip(req.BorrowID))
 	}
+	if req.Token == "" {
+		return nil, badRequest("a return needs the borrow's token (token), as the server sent it with the borrow")
+	}
+	tk, werr := s.ownToken(req.Token, token.KindBorrow, req.Client)
+	if werr != nil {
+		return nil, werr
+	}
+	if tk.ID != req.BorrowID {
+		return nil, wire.Errorf(wire.CodeTokenInvalid, "the token is borrow %s's, not %s's", tk.ID, req.BorrowID)
+	}
 	res := s.engine.Submit(engine.Return{Now: s.clock.Now(), Client: req.Client, BorrowID: req.BorrowID})
 	if res.Err != nil {
 		return nil, res.Err
@@ -145,6 +156,22 @@ func (s *Server) giveBack(body []byte) (any, *wire.Error) {
 	reply := res.Reply.(wire.ReturnReply)
 	reply.Instance = s.instance
 	return reply, nil
+}
+
+// ownToken verifies tok as a token of kind that this server signed for the
+// caller's user and host: what a client must show to act on a borrow or a
+// grace period, as their ids are public.
+func (s *Server) ownToken(tok, kind string, c wire.Client) (token.Token, *wire.Error) {
+	tk, err := token.Verify(s.key.Public().(ed25519.PublicKey), tok)
+	switch {
+	case err != nil:
+		return tk, wire.Errorf(wire.CodeTokenInvalid, "the %s token was not signed by this server: %v", kind, err)
+	case tk.Kind != kind:
+		return tk, wire.Errorf(wire.CodeTokenInvalid, "the token is a %s token, not a %s token", tk.Kind, kind)
+	case tk.User != c.User || tk.Host != c.Host:
+		return tk, wire.Errorf(wire.CodeTokenInvalid, "the %s token was issued to %s@%s, not %s@%s", kind, tk.User, tk.Host, c.User, c.Host)
+	}
+	return tk, nil
 }
 
 func (s *Server) grace(body []byte) (any, *wire.Error) {

@@ -268,10 +268,10 @@ func TestBorrowReducesPoolSurvivesRestartAndExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rr wire.ReturnReply
-	if _, err := post(t, s.Addr, wire.PathReturn, wire.ReturnRequest{Client: newClient("mallory"), BorrowID: br.BorrowID}, nil); err == nil || err.Code != wire.CodeUnauthorized {
-		t.Fatalf("another user's return: %v, want unauthorized", err)
+	if _, err := post(t, s.Addr, wire.PathReturn, wire.ReturnRequest{Client: newClient("mallory"), BorrowID: br.BorrowID, Token: br.Token}, nil); err == nil || err.Code != wire.CodeTokenInvalid {
+		t.Fatalf("another user's return: %v, want token_invalid", err)
 	}
-	if _, err := post(t, s.Addr, wire.PathReturn, wire.ReturnRequest{Client: c2, BorrowID: br.BorrowID}, &rr); err != nil || !rr.Returned {
+	if _, err := post(t, s.Addr, wire.PathReturn, wire.ReturnRequest{Client: c2, BorrowID: br.BorrowID, Token: br.Token}, &rr); err != nil || !rr.Returned {
 		t.Fatalf("return: %v %+v", err, rr)
 	}
 	if _, b := inUse(t, s.Addr, "cad_pro"); b != 0 {
