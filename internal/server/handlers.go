@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/ed25519"
 	"errors"
+	"time"
 
 	"github.com/floatlic/floatlic/internal/engine"
 	"github.com/floatlic/floatlic/internal/licfile"
@@ -185,8 +186,18 @@ func (s *Server) grace(body []byte) (any, *wire.Error) {
 	if err := checkFeature(req.Feature, ""); err != nil {
 		return nil, err
 	}
-	if req.Activated.IsZero() || !req.Expires.After(req.Activated) {
-		return nil, badRequest("a grace report needs activated and a later expires")
+	if req.Token == "" {
+		return nil, badRequest("a grace report needs the grace token it activated (token), as the server sent it")
+	}
+	tk, werr := s.ownToken(req.Token, token.KindGrace, req.Client)
+	if werr != nil {
+		return nil, werr
+	}
+	if tk.ID != req.TokenID || tk.Feature != req.Feature {
+		return nil, wire.Errorf(wire.CodeTokenInvalid, "the grace token is %s of %s, not %s of %s", tk.ID, tk.Feature, clip(req.TokenID), req.Feature)
+	}
+	if err := checkGracePeriod(tk, req.Activated, req.Expires, s.clock.Now()); err != nil {
+		return nil, err
 	}
 	res := s.engine.Submit(engine.GraceReport{Now: s.clock.Now(), Client: req.Client, TokenID: req.TokenID,
 		Feature: req.Feature, Activated: req.Activated.UTC(), Expires: req.Expires.UTC()})
@@ -194,6 +205,32 @@ func (s *Server) grace(body []byte) (any, *wire.Error) {
 		return nil, res.Err
 	}
 	return wire.GraceReply{Instance: s.instance}, nil
+}
+
+// graceSkew is how far a client's clock may be off the server's when it
+// activates a grace period: the client's own windback tolerance.
+const graceSkew = 5 * time.Minute
+
+// checkGracePeriod checks a reported grace period against the token it
+// activated: it starts after the token was issued and not in the future,
+// and lasts no longer than the token's hours (the feature's GRACE when the
+// token was issued: a license reloaded since with less does not cut short
+// a period a client was entitled to).
+func checkGracePeriod(tk token.Token, activated, expires, now time.Time) *wire.Error {
+	hours := time.Duration(tk.GraceHours) * time.Hour
+	switch {
+	case activated.IsZero() || !expires.After(activated):
+		return badRequest("a grace report needs activated and a later expires")
+	case expires.Sub(activated) > hours:
+		return badRequest("grace period of %s is longer than the token's GRACE of %d hours", expires.Sub(activated), tk.GraceHours)
+	case activated.Before(tk.Issued.Add(-graceSkew)):
+		return badRequest("grace activated at %s, before its token was issued at %s",
+			activated.UTC().Format(time.RFC3339), tk.Issued.UTC().Format(time.RFC3339))
+	case activated.After(now.Add(graceSkew)):
+		return badRequest("grace activated at %s, later than the server's time %s",
+			activated.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 func (s *Server) status([]byte) (any, *wire.Error) {

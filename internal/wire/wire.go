@@ -206,9 +206,13 @@ type ReturnReply struct {
 }
 
 // GraceReport tells the server about a grace period a client activated while
-// it could not reach any server. Reports are idempotent on TokenID.
+// it could not reach any server. It carries the grace token it activated,
+// as the server signed it, which proves the report: the token's id, feature,
+// user and host must be the report's, and the period must fit its hours. A
+// user, host and feature have one report: a new one replaces the last.
 type GraceReport struct {
 	Client
+	Token     string    `json:"token"`
 	TokenID   string    `json:"token_id"`
 	Feature   string    `json:"feature"`
 	Activated time.Time `json:"activated"`
