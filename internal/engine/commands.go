@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -156,12 +157,30 @@ func (e *Engine) admit(t *txn, now time.Time, cl wire.Client, name, version stri
 	case version != "" && licfile.CompareVersion(version, f.Version) > 0:
 		return deny(wire.CodeVersionTooHigh, "version %s of %s asked for, the license is for %s", version, name, f.Version)
 	}
-	u := e.useOf(name)
-	if u.inUse+u.borrowed+n > f.Count {
-		return deny(wire.CodeCountExhausted, "all %d licenses of %s are in use (%d checked out, %d borrowed)",
-			f.Count, name, u.inUse, u.borrowed)
+	if msg := e.shortOf(f, n); msg != "" {
+		return deny(wire.CodeCountExhausted, "%s", msg)
 	}
 	return f, Result{}
+}
+
+// shortOf says why n licenses of f cannot be had now, or returns "". A
+// request for more than COUNT is count_exhausted too, not bad_request: it is
+// a well-formed request that this license cannot serve (a larger license
+// could), and applications already handle the code as "not enough
+// licenses"; the message tells it from a pool in use.
+func (e *Engine) shortOf(f *Feature, n int) string {
+	u := e.useOf(f.Name)
+	free := f.Count - u.inUse - u.borrowed
+	switch {
+	case n > f.Count:
+		return fmt.Sprintf("%d licenses of %s asked for, more than its COUNT of %d: this license can never grant them", n, f.Name, f.Count)
+	case n <= free:
+		return ""
+	case free <= 0:
+		return fmt.Sprintf("all %d licenses of %s are in use (%d checked out, %d borrowed)", f.Count, f.Name, u.inUse, u.borrowed)
+	}
+	return fmt.Sprintf("only %d of the %d licenses of %s are free (%d checked out, %d borrowed): %d asked for",
+		free, f.Count, f.Name, u.inUse, u.borrowed, n)
 }
 
 // caller returns the session the client names, or nil when the server does
