@@ -65,11 +65,11 @@ func (c *Client) Borrow(ctx context.Context, feature, version string, hours int)
 		BorrowID: rep.BorrowID, Server: addr, Since: now.UTC(), Expires: rep.Expires,
 		Token: rep.Token, ServerKey: rep.ServerKey}
 	if err := checkBorrowToken(&b, c.opts.User, c.opts.Host); err != nil {
-		_ = c.returnID(ctx, addr, rep.BorrowID)
+		_ = c.returnID(ctx, addr, rep.BorrowID, rep.Token)
 		return nil, err
 	}
 	if err := st.Update(func(s *stateFile) error { s.PutBorrow(b); return nil }); err != nil {
-		_ = c.returnID(ctx, addr, rep.BorrowID)
+		_ = c.returnID(ctx, addr, rep.BorrowID, rep.Token)
 		return nil, fmt.Errorf("keep borrowed license: %w", err)
 	}
 	c.reportGraces(ctx, addr)
@@ -116,7 +116,7 @@ func (c *Client) Return(ctx context.Context, feature string) error {
 	if b == nil {
 		return wire.Errorf(wire.CodeUnknownBorrow, "%s is not borrowed by %s@%s", feature, c.opts.User, c.opts.Host)
 	}
-	if err := c.returnID(ctx, b.Server, b.BorrowID); err != nil {
+	if err := c.returnID(ctx, b.Server, b.BorrowID, b.Token); err != nil {
 		return err
 	}
 	return st.Update(func(s *stateFile) error {
@@ -125,8 +125,10 @@ func (c *Client) Return(ctx context.Context, feature string) error {
 	})
 }
 
-func (c *Client) returnID(ctx context.Context, addr, id string) error {
-	req := wire.ReturnRequest{Client: c.wireClient(), BorrowID: id}
+// returnID returns borrow id to the server, proving the borrow is ours with
+// its token.
+func (c *Client) returnID(ctx context.Context, addr, id, tok string) error {
+	req := wire.ReturnRequest{Client: c.wireClient(), BorrowID: id, Token: tok}
 	var rep wire.ReturnReply
 	order := withFirst(c.opts.Servers, addr)
 	got, err := c.exchange(ctx, order, wire.PathReturn, req, &rep, sendTries)

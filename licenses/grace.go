@@ -182,7 +182,7 @@ func (c *Client) reportGraces(ctx context.Context, addr string) {
 		return
 	}
 	for _, r := range reports {
-		req := wire.GraceReport{Client: c.wireClient(), TokenID: r.TokenID, Feature: r.Feature,
+		req := wire.GraceReport{Client: c.wireClient(), Token: r.Token, TokenID: r.TokenID, Feature: r.Feature,
 			Activated: r.Activated, Expires: r.Expires}
 		var rep wire.GraceReply
 		_, err := c.exchange(ctx, withFirst(c.opts.Servers, addr), wire.PathGrace, req, &rep, 1)

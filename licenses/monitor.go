@@ -39,7 +39,7 @@ type ServerNode = wire.ServerNode
 type Event = wire.Event
 
 // RemoveRequest names what an admin removes: one checkout, or every
-// checkout of a session.
+// checkout of a session, by the handle status shows for it.
 type RemoveRequest = wire.RemoveRequest
 
 // ErrEventStreamClosed is returned by WatchEvents when the server ends the

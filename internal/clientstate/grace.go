@@ -68,7 +68,7 @@ func (g *Grace) Activate(t token.Token, now time.Time) Report {
 	g.TokenID, g.Version = t.ID, t.Version
 	g.Activated = now.UTC()
 	g.Expires = g.Activated.Add(time.Duration(t.GraceHours) * time.Hour)
-	return Report{User: g.User, Host: g.Host, Feature: g.Feature, TokenID: g.TokenID,
+	return Report{User: g.User, Host: g.Host, Feature: g.Feature, Token: g.Token, TokenID: g.TokenID,
 		Activated: g.Activated, Expires: g.Expires}
 }
 

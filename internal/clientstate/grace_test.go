@@ -80,7 +80,7 @@ func TestGraceStateMachine(t *testing.T) {
 	act := t0.Add(time.Hour)
 	rep := g.Activate(tk, act)
 	exp := act.Add(48 * time.Hour)
-	if rep.TokenID != "g1" || !rep.Expires.Equal(exp) || !rep.Activated.Equal(act) {
+	if rep.TokenID != "g1" || rep.Token != g.Token || !rep.Expires.Equal(exp) || !rep.Activated.Equal(act) {
 		t.Errorf("report = %+v", rep)
 	}
 	expect(act, GraceActive, exp, zero)

@@ -26,11 +26,13 @@ type State struct {
 	Reports []Report `json:"reports,omitempty"`
 }
 
-// Report is a grace activation to tell the server about.
+// Report is a grace activation to tell the server about, with the token
+// activated, which the server checks the report against.
 type Report struct {
 	User      string    `json:"user"`
 	Host      string    `json:"host"`
 	Feature   string    `json:"feature"`
+	Token     string    `json:"token"`
 	TokenID   string    `json:"token_id"`
 	Activated time.Time `json:"activated"`
 	Expires   time.Time `json:"expires"`

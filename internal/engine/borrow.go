@@ -100,7 +100,10 @@ func (e *Engine) dropBorrow(t *txn, b *store.Borrow, kind string, now time.Time)
 }
 
 // GraceReport records a grace period a client used while no server was
-// reachable. Grace licenses are not taken from the pool. Idempotent on TokenID.
+// reachable. Grace licenses are not taken from the pool. A user, host and
+// feature have one record: the latest activation reported replaces the one
+// before, and a repeated or older report changes nothing. The server has
+// checked the report against its signed token before submitting it.
 type GraceReport struct {
 	Now       time.Time
 	Client    wire.Client
@@ -110,6 +113,11 @@ type GraceReport struct {
 	Expires   time.Time
 }
 
+// graceKey names the one grace record of a user, host and feature.
+type graceKey struct{ feature, user, host string }
+
+func keyOf(g *store.Grace) graceKey { return graceKey{g.Feature, g.User, g.Host} }
+
 func (g GraceReport) apply(e *Engine, t *txn) Result {
 	f := e.feature(g.Feature)
 	if f == nil {
@@ -118,16 +126,13 @@ func (g GraceReport) apply(e *Engine, t *txn) Result {
 	if f.GraceHours == 0 {
 		return refuse(wire.CodeGraceNotAllowed, "feature %s has no GRACE", g.Feature)
 	}
-	rec := store.Grace{TokenID: g.TokenID, Feature: g.Feature, User: g.Client.User, Host: g.Client.Host,
+	rec := &store.Grace{TokenID: g.TokenID, Feature: g.Feature, User: g.Client.User, Host: g.Client.Host,
 		Activated: g.Activated, Expires: g.Expires, Reported: g.Now}
-	if old := e.graces[g.TokenID]; old != nil {
-		rec.Activated, rec.Expires = old.Activated, old.Expires // the first report is the record
-		*old = rec
-		t.write(func(tx *store.Tx) { tx.UpsertGrace(rec) })
-		return Result{Reply: wire.GraceReply{}}
+	if old := e.graces[keyOf(rec)]; old != nil && !old.Activated.Before(g.Activated) {
+		return Result{Reply: wire.GraceReply{}} // told already, or a later one since
 	}
-	e.graces[rec.TokenID] = &rec
-	t.write(func(tx *store.Tx) { tx.UpsertGrace(rec) })
+	e.graces[keyOf(rec)] = rec
+	t.write(func(tx *store.Tx) { tx.PutGrace(*rec) })
 	ev := clientEvent(wire.EventGrace, g.Now, g.Client, g.Feature)
 	ev.Checkout, ev.Detail = g.TokenID, "grace until "+g.Expires.Format(time.RFC3339)
 	t.event(ev)
@@ -136,7 +141,7 @@ func (g GraceReport) apply(e *Engine, t *txn) Result {
 
 // Reap reclaims the checkouts of those of Sessions whose lease ran out at
 // Now (one heard from since is left alone), and every expired borrow, and
-// forgets old grace reports. The sessions are named, not searched for, so
+// forgets expired grace reports. The sessions are named, not searched for, so
 // that a mass expiry is reclaimed a chunk per batch (see Due), and every
 // replica reaps the same ones.
 type Reap struct {
@@ -164,10 +169,10 @@ func (r Reap) apply(e *Engine, t *txn) Result {
 			n++
 		}
 	}
-	for id, g := range e.graces {
-		if r.Now.Sub(g.Expires) > e.cfg.GraceKeep {
-			delete(e.graces, id)
-			t.write(func(tx *store.Tx) { tx.DeleteGrace(id) })
+	for k, g := range e.graces {
+		if !r.Now.Before(g.Expires) {
+			delete(e.graces, k)
+			t.write(func(tx *store.Tx) { tx.DeleteGrace(g.TokenID) })
 		}
 	}
 	return Result{Reply: n}

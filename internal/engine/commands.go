@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/floatlic/floatlic/internal/licfile"
@@ -97,7 +100,10 @@ type Checkout struct {
 }
 
 func (c Checkout) apply(e *Engine, t *txn) Result {
-	s := e.sessions[c.Client.Session]
+	s, res := e.caller(c.Client)
+	if res.Err != nil {
+		return res
+	}
 	if s != nil {
 		if co := s.byRequest(c.RequestID); co != nil {
 			if co.Feature != c.Feature {
@@ -151,17 +157,47 @@ func (e *Engine) admit(t *txn, now time.Time, cl wire.Client, name, version stri
 	case version != "" && licfile.CompareVersion(version, f.Version) > 0:
 		return deny(wire.CodeVersionTooHigh, "version %s of %s asked for, the license is for %s", version, name, f.Version)
 	}
-	u := e.useOf(name)
-	if u.inUse+u.borrowed+n > f.Count {
-		return deny(wire.CodeCountExhausted, "all %d licenses of %s are in use (%d checked out, %d borrowed)",
-			f.Count, name, u.inUse, u.borrowed)
+	if msg := e.shortOf(f, n); msg != "" {
+		return deny(wire.CodeCountExhausted, "%s", msg)
 	}
 	return f, Result{}
 }
 
+// shortOf says why n licenses of f cannot be had now, or returns "". A
+// request for more than COUNT is count_exhausted too, not bad_request: it is
+// a well-formed request that this license cannot serve (a larger license
+// could), and applications already handle the code as "not enough
+// licenses"; the message tells it from a pool in use.
+func (e *Engine) shortOf(f *Feature, n int) string {
+	u := e.useOf(f.Name)
+	free := f.Count - u.inUse - u.borrowed
+	switch {
+	case n > f.Count:
+		return fmt.Sprintf("%d licenses of %s asked for, more than its COUNT of %d: this license can never grant them", n, f.Name, f.Count)
+	case n <= free:
+		return ""
+	case free <= 0:
+		return fmt.Sprintf("all %d licenses of %s are in use (%d checked out, %d borrowed)", f.Count, f.Name, u.inUse, u.borrowed)
+	}
+	return fmt.Sprintf("only %d of the %d licenses of %s are free (%d checked out, %d borrowed): %d asked for",
+		free, f.Count, f.Name, u.inUse, u.borrowed, n)
+}
+
+// caller returns the session the client names, or nil when the server does
+// not know it. A session id claimed with another user or host is not that
+// session: the id is a secret, but a leaked one still does not let a
+// stranger act as its owner under another name.
+func (e *Engine) caller(c wire.Client) (*session, Result) {
+	s := e.sessions[c.Session]
+	if s != nil && (s.User != c.User || s.Host != c.Host) {
+		return nil, refuse(wire.CodeUnknownSession, "session %s is not known here for %s@%s", c.Session, c.User, c.Host)
+	}
+	return s, Result{}
+}
+
 func (e *Engine) newSession(t *txn, c wire.Client, now time.Time) *session {
 	s := &session{Session: store.Session{ID: c.Session, User: c.User, Host: c.Host, PID: c.PID,
-		Created: now, LastHeartbeat: now}}
+		Created: now, LastHeartbeat: now}, handle: wire.SessionHandle(c.Session)}
 	e.sessions[s.ID] = s
 	t.write(func(tx *store.Tx) { tx.InsertSession(s.Session) })
 	return s
@@ -195,7 +231,10 @@ type Heartbeat struct {
 }
 
 func (h Heartbeat) apply(e *Engine, _ *txn) Result {
-	s := e.sessions[h.Client.Session]
+	s, res := e.caller(h.Client)
+	if res.Err != nil {
+		return res
+	}
 	if s == nil {
 		return refuse(wire.CodeUnknownSession, "session %s is not known here (its lease ran out, or it was removed): check out again", h.Client.Session)
 	}
@@ -217,7 +256,9 @@ type Flush struct {
 func (Flush) apply(*Engine, *txn) Result { return Result{} }
 
 // Checkin releases one checkout of a session, or all of them (and the
-// session) with All. Releasing what is not held succeeds.
+// session) with All. Releasing what is not held succeeds, so a client may
+// repeat a checkin whose reply it lost; a checkout held by another session
+// is refused (checkout ids are public: status shows them).
 type Checkin struct {
 	Now        time.Time
 	Client     wire.Client
@@ -226,7 +267,13 @@ type Checkin struct {
 }
 
 func (c Checkin) apply(e *Engine, t *txn) Result {
-	s := e.sessions[c.Client.Session]
+	s, res := e.caller(c.Client)
+	if res.Err != nil {
+		return res
+	}
+	if co := e.checkouts[c.CheckoutID]; !c.All && co != nil && (s == nil || co.Session != s.ID) {
+		return refuse(wire.CodeUnknownCheckout, "checkout %s is not held by this session", c.CheckoutID)
+	}
 	if s == nil {
 		return Result{Reply: wire.CheckinReply{}}
 	}
@@ -274,25 +321,25 @@ func (e *Engine) endSession(t *txn, s *session) {
 	t.write(func(tx *store.Tx) { tx.DeleteSession(s.ID) })
 }
 
-// Remove is the admin's forced release of a checkout, or of all of a session's.
+// Remove is the admin's forced release of a checkout, or of all of a
+// session's, the session named by its handle (the admin never sees ids).
 type Remove struct {
 	Now        time.Time
 	CheckoutID string
-	Session    string
+	Session    string // a handle, as status shows it
 }
 
 func (r Remove) apply(e *Engine, t *txn) Result {
 	if r.Session != "" {
-		s := e.sessions[r.Session]
-		if s == nil {
-			return Result{Reply: wire.RemoveReply{}}
+		n := 0
+		for _, s := range e.sessionsByHandle(r.Session) {
+			ids := make([]string, len(s.checkouts))
+			for i, c := range s.checkouts {
+				ids[i] = c.ID
+			}
+			n += e.release(t, s, ids, wire.EventRemove, r.Now)
+			e.endSession(t, s)
 		}
-		ids := make([]string, len(s.checkouts))
-		for i, c := range s.checkouts {
-			ids[i] = c.ID
-		}
-		n := e.release(t, s, ids, wire.EventRemove, r.Now)
-		e.endSession(t, s)
 		return Result{Reply: wire.RemoveReply{Removed: n}}
 	}
 	co := e.checkouts[r.CheckoutID]
@@ -301,4 +348,18 @@ func (r Remove) apply(e *Engine, t *txn) Result {
 	}
 	n := e.release(t, e.sessions[co.Session], []string{co.ID}, wire.EventRemove, r.Now)
 	return Result{Reply: wire.RemoveReply{Removed: n}}
+}
+
+// sessionsByHandle returns the sessions whose handle is h: one, in all
+// likelihood (a handle is 64 bits), in id order. An admin's remove is rare,
+// so a scan beats keeping a second index up to date on every checkout.
+func (e *Engine) sessionsByHandle(h string) []*session {
+	var out []*session
+	for _, s := range e.sessions {
+		if s.handle == h {
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, func(a, b *session) int { return strings.Compare(a.ID, b.ID) })
+	return out
 }

@@ -58,12 +58,12 @@ type Feature struct {
 type Config struct {
 	Lease       time.Duration // a session's lease after each request from it
 	KeepEvents  int64         // events kept in the audit trail; 0: 1,000,000
-	GraceKeep   time.Duration // how long expired grace reports are kept; 0: 7 days
 	FlushPeriod time.Duration // how often heartbeat times are written; 0: 1 min
 }
 
 type session struct {
 	store.Session
+	handle     string // what status and remove name it by (wire.SessionHandle)
 	leaseUntil time.Time
 	checkouts  []*store.Checkout
 	dirty      bool // in Engine.dirty: its heartbeat time is not yet written
@@ -102,7 +102,7 @@ type Engine struct {
 	sessions  map[string]*session
 	checkouts map[string]*store.Checkout
 	borrows   map[string]*store.Borrow
-	graces    map[string]*store.Grace
+	graces    map[graceKey]*store.Grace
 	use       map[string]*use
 	seq       int64
 	dirty     []*session // sessions whose heartbeat time is not yet written (some may have ended)
@@ -132,9 +132,6 @@ func Open(st *store.Store, features []*Feature, cfg Config, now time.Time, onEve
 	if cfg.KeepEvents <= 0 {
 		cfg.KeepEvents = 1_000_000
 	}
-	if cfg.GraceKeep <= 0 {
-		cfg.GraceKeep = 7 * 24 * time.Hour
-	}
 	if cfg.FlushPeriod <= 0 {
 		cfg.FlushPeriod = time.Minute
 	}
@@ -156,20 +153,21 @@ func (e *Engine) load(now time.Time) error {
 	e.sessions = make(map[string]*session, len(snap.Sessions))
 	e.checkouts = make(map[string]*store.Checkout, len(snap.Checkouts))
 	e.borrows = make(map[string]*store.Borrow, len(snap.Borrows))
-	e.graces = make(map[string]*store.Grace, len(snap.Graces))
+	e.graces = make(map[graceKey]*store.Grace, len(snap.Graces))
 	e.use = make(map[string]*use)
 	e.dirty = nil
 	e.flushing = nil
 	e.seq = snap.LastSeq
 	e.lastFlush = now
 	for _, s := range snap.Sessions {
-		e.sessions[s.ID] = &session{Session: s, leaseUntil: now.Add(e.cfg.Lease)}
+		e.sessions[s.ID] = &session{Session: s, handle: wire.SessionHandle(s.ID), leaseUntil: now.Add(e.cfg.Lease)}
 	}
 	for i := range snap.Checkouts {
 		c := &snap.Checkouts[i]
 		s := e.sessions[c.Session]
 		if s == nil { // cannot happen through the engine; keep the license counted anyway
-			s = &session{Session: store.Session{ID: c.Session, Created: c.Since, LastHeartbeat: c.Since}, leaseUntil: now.Add(e.cfg.Lease)}
+			s = &session{Session: store.Session{ID: c.Session, Created: c.Since, LastHeartbeat: c.Since},
+				handle: wire.SessionHandle(c.Session), leaseUntil: now.Add(e.cfg.Lease)}
 			e.sessions[c.Session] = s
 		}
 		s.checkouts = append(s.checkouts, c)
@@ -183,7 +181,7 @@ func (e *Engine) load(now time.Time) error {
 	}
 	for i := range snap.Graces {
 		g := &snap.Graces[i]
-		e.graces[g.TokenID] = g
+		e.graces[keyOf(g)] = g
 	}
 	return nil
 }
@@ -259,7 +257,7 @@ func (e *Engine) Due(now time.Time) (sessions []string, others bool) {
 		}
 	}
 	for _, g := range e.graces {
-		if now.Sub(g.Expires) > e.cfg.GraceKeep {
+		if !now.Before(g.Expires) {
 			return sessions, true
 		}
 	}

@@ -18,7 +18,7 @@ import (
 // can hold 100,000 checkouts, so under the lock Status copies only what can
 // change (a session's heartbeat and lease) and pointers to the rest, which
 // never changes once made: a checkout's fields and a session's user, host,
-// pid and id. The rows are sorted and filled in after, yielding the
+// pid and handle. The rows are sorted and filled in after, yielding the
 // processor now and then: licd may run its Go code on one core.
 func (e *Engine) Status(now time.Time, st *wire.Status) {
 	rows := e.copyStatus(now, st)
@@ -35,7 +35,7 @@ func (e *Engine) Status(now time.Time, st *wire.Status) {
 		}
 		c, s := r.checkout, r.session
 		st.Checkouts[i] = wire.CheckoutInfo{ID: c.ID, Feature: c.Feature, Version: c.Version,
-			Count: c.Count, User: s.User, Host: s.Host, PID: s.PID, Session: s.ID, Since: c.Since,
+			Count: c.Count, User: s.User, Host: s.Host, PID: s.PID, Session: s.handle, Since: c.Since,
 			LastHeartbeat: r.lastHeartbeat, LeaseUntil: r.leaseUntil}
 	}
 	slices.SortFunc(st.Borrows, func(a, b wire.BorrowInfo) int { return a.Expires.Compare(b.Expires) })

@@ -8,7 +8,8 @@ import (
 )
 
 // Status lists checkouts oldest first (by id when granted at the same
-// time), each with its own session's user, host and latest heartbeat.
+// time), each with its own session's user, host and latest heartbeat, and
+// its session's handle, never the id.
 func TestStatusCheckouts(t *testing.T) {
 	e, _ := openEngine(t, 100)
 	defer e.Close()
@@ -36,14 +37,22 @@ func TestStatusCheckouts(t *testing.T) {
 	if len(st.Checkouts) != len(want) {
 		t.Fatalf("%d checkouts, want %d", len(st.Checkouts), len(want))
 	}
+	byHandle := map[string]string{}
+	for _, id := range []string{"s1", "s2", "s3"} {
+		byHandle[wire.SessionHandle(id)] = id
+	}
 	for i, c := range st.Checkouts {
 		if c.ID != want[i] {
 			t.Fatalf("checkout %d is %s, want %s (order %v)", i, c.ID, want[i], want)
 		}
-		if c.User != "user-"+c.Session || c.Host != "host-"+c.Session {
-			t.Errorf("checkout %s of %s shows user %q, host %q", c.ID, c.Session, c.User, c.Host)
+		id, ok := byHandle[c.Session]
+		if !ok {
+			t.Fatalf("checkout %s shows session %q, not the handle of its session", c.ID, c.Session)
 		}
-		if heard := c.Session == "s2"; heard != c.LastHeartbeat.Equal(beat) {
+		if c.User != "user-"+id || c.Host != "host-"+id {
+			t.Errorf("checkout %s of %s shows user %q, host %q", c.ID, id, c.User, c.Host)
+		}
+		if heard := id == "s2"; heard != c.LastHeartbeat.Equal(beat) {
 			t.Errorf("checkout %s of %s: last heartbeat %v", c.ID, c.Session, c.LastHeartbeat)
 		}
 	}

@@ -36,7 +36,14 @@ func (f *frame) bytes() []byte {
 	return f.data
 }
 
+// encodeEvent writes e as a server-sent event. The audit trail keeps the
+// session's id (the database holds it anyway, in its sessions table), and
+// the stream, which anyone may read, shows its handle: the id is the
+// client's credential.
 func encodeEvent(e wire.Event) []byte {
+	if e.Session != "" {
+		e.Session = wire.SessionHandle(e.Session)
+	}
 	data, _ := json.Marshal(e)
 	return fmt.Appendf(nil, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Kind, data)
 }

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"crypto/ed25519"
 	"errors"
+	"time"
 
 	"github.com/floatlic/floatlic/internal/engine"
 	"github.com/floatlic/floatlic/internal/licfile"
@@ -138,6 +140,16 @@ func (s *Server) giveBack(body []byte) (any, *wire.Error) {
 	if !validID(req.BorrowID) {
 		return nil, badRequest("borrow_id %q is not a borrow id", clip(req.BorrowID))
 	}
+	if req.Token == "" {
+		return nil, badRequest("a return needs the borrow's token (token), as the server sent it with the borrow")
+	}
+	tk, werr := s.ownToken(req.Token, token.KindBorrow, req.Client)
+	if werr != nil {
+		return nil, werr
+	}
+	if tk.ID != req.BorrowID {
+		return nil, wire.Errorf(wire.CodeTokenInvalid, "the token is borrow %s's, not %s's", tk.ID, req.BorrowID)
+	}
 	res := s.engine.Submit(engine.Return{Now: s.clock.Now(), Client: req.Client, BorrowID: req.BorrowID})
 	if res.Err != nil {
 		return nil, res.Err
@@ -145,6 +157,22 @@ func (s *Server) giveBack(body []byte) (any, *wire.Error) {
 	reply := res.Reply.(wire.ReturnReply)
 	reply.Instance = s.instance
 	return reply, nil
+}
+
+// ownToken verifies tok as a token of kind that this server signed for the
+// caller's user and host: what a client must show to act on a borrow or a
+// grace period, as their ids are public.
+func (s *Server) ownToken(tok, kind string, c wire.Client) (token.Token, *wire.Error) {
+	tk, err := token.Verify(s.key.Public().(ed25519.PublicKey), tok)
+	switch {
+	case err != nil:
+		return tk, wire.Errorf(wire.CodeTokenInvalid, "the %s token was not signed by this server: %v", kind, err)
+	case tk.Kind != kind:
+		return tk, wire.Errorf(wire.CodeTokenInvalid, "the token is a %s token, not a %s token", tk.Kind, kind)
+	case tk.User != c.User || tk.Host != c.Host:
+		return tk, wire.Errorf(wire.CodeTokenInvalid, "the %s token was issued to %s@%s, not %s@%s", kind, tk.User, tk.Host, c.User, c.Host)
+	}
+	return tk, nil
 }
 
 func (s *Server) grace(body []byte) (any, *wire.Error) {
@@ -158,8 +186,18 @@ func (s *Server) grace(body []byte) (any, *wire.Error) {
 	if err := checkFeature(req.Feature, ""); err != nil {
 		return nil, err
 	}
-	if req.Activated.IsZero() || !req.Expires.After(req.Activated) {
-		return nil, badRequest("a grace report needs activated and a later expires")
+	if req.Token == "" {
+		return nil, badRequest("a grace report needs the grace token it activated (token), as the server sent it")
+	}
+	tk, werr := s.ownToken(req.Token, token.KindGrace, req.Client)
+	if werr != nil {
+		return nil, werr
+	}
+	if tk.ID != req.TokenID || tk.Feature != req.Feature {
+		return nil, wire.Errorf(wire.CodeTokenInvalid, "the grace token is %s of %s, not %s of %s", tk.ID, tk.Feature, clip(req.TokenID), req.Feature)
+	}
+	if err := checkGracePeriod(tk, req.Activated, req.Expires, s.clock.Now()); err != nil {
+		return nil, err
 	}
 	res := s.engine.Submit(engine.GraceReport{Now: s.clock.Now(), Client: req.Client, TokenID: req.TokenID,
 		Feature: req.Feature, Activated: req.Activated.UTC(), Expires: req.Expires.UTC()})
@@ -167,6 +205,32 @@ func (s *Server) grace(body []byte) (any, *wire.Error) {
 		return nil, res.Err
 	}
 	return wire.GraceReply{Instance: s.instance}, nil
+}
+
+// graceSkew is how far a client's clock may be off the server's when it
+// activates a grace period: the client's own windback tolerance.
+const graceSkew = 5 * time.Minute
+
+// checkGracePeriod checks a reported grace period against the token it
+// activated: it starts after the token was issued and not in the future,
+// and lasts no longer than the token's hours (the feature's GRACE when the
+// token was issued: a license reloaded since with less does not cut short
+// a period a client was entitled to).
+func checkGracePeriod(tk token.Token, activated, expires, now time.Time) *wire.Error {
+	hours := time.Duration(tk.GraceHours) * time.Hour
+	switch {
+	case activated.IsZero() || !expires.After(activated):
+		return badRequest("a grace report needs activated and a later expires")
+	case expires.Sub(activated) > hours:
+		return badRequest("grace period of %s is longer than the token's GRACE of %d hours", expires.Sub(activated), tk.GraceHours)
+	case activated.Before(tk.Issued.Add(-graceSkew)):
+		return badRequest("grace activated at %s, before its token was issued at %s",
+			activated.UTC().Format(time.RFC3339), tk.Issued.UTC().Format(time.RFC3339))
+	case activated.After(now.Add(graceSkew)):
+		return badRequest("grace activated at %s, later than the server's time %s",
+			activated.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 func (s *Server) status([]byte) (any, *wire.Error) {

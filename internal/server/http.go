@@ -176,12 +176,12 @@ func statusOf(code string) int {
 		return http.StatusBadRequest
 	case wire.CodeUnauthorized:
 		return http.StatusUnauthorized
-	case wire.CodeUnknownFeature, wire.CodeUnknownSession, wire.CodeUnknownBorrow:
+	case wire.CodeUnknownFeature, wire.CodeUnknownSession, wire.CodeUnknownBorrow, wire.CodeUnknownCheckout:
 		return http.StatusNotFound
 	case wire.CodeCountExhausted:
 		return http.StatusConflict
 	case wire.CodeExpired, wire.CodeNotStarted, wire.CodeVersionTooHigh, wire.CodeHostMismatch,
-		wire.CodeBorrowNotAllowed, wire.CodeBorrowTooLong, wire.CodeGraceNotAllowed:
+		wire.CodeBorrowNotAllowed, wire.CodeBorrowTooLong, wire.CodeGraceNotAllowed, wire.CodeTokenInvalid:
 		return http.StatusForbidden
 	case wire.CodeNotPrimary:
 		return http.StatusMisdirectedRequest

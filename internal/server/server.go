@@ -58,6 +58,7 @@ type Config struct {
 	Lease             time.Duration
 	ReapInterval      time.Duration // how often leases are checked; 0: heartbeat/4, at most 10 s
 	Sync              string        // store.SyncFull or store.SyncNormal
+	DenyLogInterval   time.Duration // repeated denials are logged as one line per feature and code per interval; 0: 10 s
 	Clock             clock.Clock
 	Logger            *slog.Logger
 }
@@ -75,6 +76,7 @@ type Server struct {
 	started  time.Time
 	broker   *broker
 	metrics  *metrics
+	denials  *denyLog
 	http     *http.Server
 
 	mu   sync.Mutex
@@ -122,6 +124,7 @@ func New(cfg Config) (*Server, error) {
 	s.store = st
 	s.broker = newBroker()
 	s.metrics = newMetrics()
+	s.denials = newDenyLog(s.log, cfg.DenyLogInterval)
 	s.engine, err = engine.Open(st, features, engine.Config{Lease: cfg.Lease}, s.clock.Now(), s.onEvents)
 	if err != nil {
 		st.Close()
@@ -211,6 +214,7 @@ func (s *Server) Close(ctx context.Context) error {
 	if e := s.engine.Close(); e != nil && err == nil {
 		err = e
 	}
+	s.denials.flush(time.Unix(1<<62, 0)) // what is held back is logged before exit
 	if e := s.store.Close(); e != nil && err == nil {
 		err = e
 	}
@@ -230,6 +234,7 @@ func (s *Server) reaper() {
 		case <-tick.C:
 		}
 		now := s.clock.Now()
+		s.denials.flush(now)
 		s.reap(now)
 		s.flushHeartbeats(now)
 		if time.Since(lastPrune) > 10*time.Minute {
@@ -310,15 +315,25 @@ func (s *Server) onEvents(evs []wire.Event) {
 	s.broker.publish(evs)
 }
 
+// logEvent logs e: a grant at info, a denial at warn, repeated denials
+// summarised (see denyLog).
 func (s *Server) logEvent(e wire.Event) {
 	level := slog.LevelInfo
 	if e.Kind == wire.EventDeny {
 		level = slog.LevelWarn
 	}
-	ctx := context.Background()
-	if !s.log.Enabled(ctx, level) { // at --log-level warn, a grant costs nothing here
+	if !s.log.Enabled(context.Background(), level) { // at --log-level warn, a grant costs nothing here
 		return
 	}
+	if e.Kind == wire.EventDeny {
+		s.denials.add(e, func(e wire.Event) { s.logLine(level, e) })
+		return
+	}
+	s.logLine(level, e)
+}
+
+func (s *Server) logLine(level slog.Level, e wire.Event) {
+	ctx := context.Background()
 	attrs := make([]slog.Attr, 1, 7)
 	attrs[0] = slog.String("kind", e.Kind)
 	for _, kv := range [...][2]string{{"feature", e.Feature}, {"user", e.User}, {"host", e.Host},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -268,10 +269,10 @@ func TestBorrowReducesPoolSurvivesRestartAndExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rr wire.ReturnReply
-	if _, err := post(t, s.Addr, wire.PathReturn, wire.ReturnRequest{Client: newClient("mallory"), BorrowID: br.BorrowID}, nil); err == nil || err.Code != wire.CodeUnauthorized {
-		t.Fatalf("another user's return: %v, want unauthorized", err)
+	if _, err := post(t, s.Addr, wire.PathReturn, wire.ReturnRequest{Client: newClient("mallory"), BorrowID: br.BorrowID, Token: br.Token}, nil); err == nil || err.Code != wire.CodeTokenInvalid {
+		t.Fatalf("another user's return: %v, want token_invalid", err)
 	}
-	if _, err := post(t, s.Addr, wire.PathReturn, wire.ReturnRequest{Client: c2, BorrowID: br.BorrowID}, &rr); err != nil || !rr.Returned {
+	if _, err := post(t, s.Addr, wire.PathReturn, wire.ReturnRequest{Client: c2, BorrowID: br.BorrowID, Token: br.Token}, &rr); err != nil || !rr.Returned {
 		t.Fatalf("return: %v %+v", err, rr)
 	}
 	if _, b := inUse(t, s.Addr, "cad_pro"); b != 0 {
@@ -342,5 +343,31 @@ FEATURE later {
 	fc.Set(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
 	if _, err := checkout(t, s.Addr, newClient("h"), "r", "later"); err != nil {
 		t.Fatalf("checkout on the START day: %v", err)
+	}
+}
+
+// A checkout of more licenses than COUNT can never be granted: the
+// refusal says so, rather than that the licenses are all in use.
+func TestCheckoutOfMoreThanCount(t *testing.T) {
+	s := servertest.Start(t, servertest.Options{})
+	tests := []struct {
+		name  string
+		count int
+		want  string
+	}{
+		{"more than COUNT", 6, "6 licenses of cad_pro asked for, more than its COUNT of 5"},
+		{"fewer free than asked", 5, "only 4 of the 5 licenses of cad_pro are free (1 checked out, 0 borrowed): 5 asked for"},
+	}
+	if _, err := checkout(t, s.Addr, newClient("one"), "r", "cad_pro"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := post(t, s.Addr, wire.PathCheckout, wire.CheckoutRequest{Client: newClient("many"), RequestID: "r",
+				Feature: "cad_pro", Count: tt.count}, nil)
+			if err == nil || err.Code != wire.CodeCountExhausted || !strings.Contains(err.Message, tt.want) {
+				t.Fatalf("checkout of %d: %v, want count_exhausted saying %q", tt.count, err, tt.want)
+			}
+		})
 	}
 }

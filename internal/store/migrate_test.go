@@ -4,7 +4,9 @@ import (
 	"database/sql"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/floatlic/floatlic/internal/wire"
 )
@@ -45,8 +47,8 @@ func TestMigrateFromFirstSchema(t *testing.T) {
 		t.Fatalf("checkouts after migrating: %+v", snap.Checkouts)
 	}
 	var n int
-	if err := s.db.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 3 {
-		t.Fatalf("%d migrations recorded (%v), want 3", n, err)
+	if err := s.db.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 4 {
+		t.Fatalf("%d migrations recorded (%v), want 4", n, err)
 	}
 	want := []wire.Event{
 		{Seq: 7, Time: fromNanos(4), Kind: "grant", Feature: "cad", User: "ann", Host: "ws1", Session: "s1", Checkout: "c1", Count: 2},
@@ -60,5 +62,70 @@ func TestMigrateFromFirstSchema(t *testing.T) {
 	tx.InsertCheckout(Checkout{ID: "c2", Session: "s1", RequestID: "r2", Feature: "cad", Version: "1.0", Count: 0})
 	if err := tx.Commit(); err == nil {
 		t.Fatal("a checkout of count 0 was stored")
+	}
+}
+
+// Grace reports stored before they had to prove themselves: only the latest
+// of each user, host and feature stays, and only with a period that fits
+// the longest GRACE; after that a new report replaces the user's last.
+func TestMigrateGraceReportsToOnePerUser(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "licd.db")
+	db, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"001_init.sql", "002_checkouts_without_request_index.sql", "003_event_batches.sql"} {
+		q, err := migrations.ReadFile("migrations/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(q)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := db.Exec(`INSERT INTO schema_migrations VALUES (?, ?)`, i+1, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const h = int64(time.Hour)
+	for _, g := range [][]any{
+		{"old", "cad", "ann", "ws1", 1 * h, 49 * h},
+		{"new", "cad", "ann", "ws1", 2 * h, 50 * h},
+		{"other-host", "cad", "ann", "ws2", 2 * h, 50 * h},
+		{"forever", "cad", "bob", "ws1", 1 * h, 1 << 62},
+		{"backwards", "cad", "cy", "ws1", 5 * h, 4 * h},
+	} {
+		if _, err := db.Exec(`INSERT INTO graces VALUES (?, ?, ?, ?, ?, ?, 0)`, g...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s := open(t, path)
+	ids := func() []string {
+		t.Helper()
+		snap, err := s.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, g := range snap.Graces {
+			out = append(out, g.TokenID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := ids(); !slices.Equal(got, []string{"new", "other-host"}) {
+		t.Fatalf("graces after migrating: %v, want new and other-host", got)
+	}
+	tx, _ := s.Begin()
+	tx.PutGrace(Grace{TokenID: "newer", Feature: "cad", User: "ann", Host: "ws1", Activated: fromNanos(3 * h), Expires: fromNanos(51 * h)})
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(); !slices.Equal(got, []string{"newer", "other-host"}) {
+		t.Fatalf("graces after a new report: %v, want newer and other-host", got)
 	}
 }

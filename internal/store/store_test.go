@@ -31,7 +31,7 @@ func TestRoundTripAndReopen(t *testing.T) {
 	tx.InsertSession(Session{ID: "s1", User: "ann", Host: "ws1", PID: 7, Created: now, LastHeartbeat: now})
 	tx.InsertCheckout(Checkout{ID: "c1", Session: "s1", RequestID: "r1", Feature: "cad", Version: "1.0", Count: 2, Since: now})
 	tx.InsertBorrow(Borrow{ID: "b1", Session: "s1", RequestID: "r2", Feature: "cad", Version: "1.0", User: "ann", Host: "ws1", Since: now, Expires: now.Add(time.Hour)})
-	tx.UpsertGrace(Grace{TokenID: "g1", Feature: "cad", User: "ann", Host: "ws1", Activated: now, Expires: now.Add(time.Hour), Reported: now})
+	tx.PutGrace(Grace{TokenID: "g1", Feature: "cad", User: "ann", Host: "ws1", Activated: now, Expires: now.Add(time.Hour), Reported: now})
 	tx.InsertEvents([]wire.Event{{Seq: 1, Time: now, Kind: wire.EventGrant, Feature: "cad", User: "ann"}})
 	tx.Heartbeat("s1", now.Add(time.Minute))
 	if err := tx.Commit(); err != nil {

@@ -17,9 +17,8 @@ var statements = map[string]string{
 	"insertBorrow": `INSERT INTO borrows (id, session, request_id, feature, version, user, host, since, expires)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	"deleteBorrow": `DELETE FROM borrows WHERE id = ?`,
-	"upsertGrace": `INSERT INTO graces (token_id, feature, user, host, activated, expires, reported)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (token_id) DO UPDATE SET reported = excluded.reported`,
+	"putGrace": `INSERT OR REPLACE INTO graces (token_id, feature, user, host, activated, expires, reported)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 	"deleteGrace":  `DELETE FROM graces WHERE token_id = ?`,
 	"insertEvents": `INSERT INTO event_batches (first_seq, last_seq, data) VALUES (?, ?, ?)`,
 }
@@ -116,9 +115,10 @@ func (t *Tx) InsertBorrow(b Borrow) {
 // DeleteBorrow removes a borrow.
 func (t *Tx) DeleteBorrow(id string) { t.exec("deleteBorrow", id) }
 
-// UpsertGrace records a grace report; a repeated report only updates its time.
-func (t *Tx) UpsertGrace(g Grace) {
-	t.exec("upsertGrace", g.TokenID, g.Feature, g.User, g.Host, nanos(g.Activated), nanos(g.Expires), nanos(g.Reported))
+// PutGrace records a grace report, replacing any of the same token or of
+// the same feature, user and host (migration 004).
+func (t *Tx) PutGrace(g Grace) {
+	t.exec("putGrace", g.TokenID, g.Feature, g.User, g.Host, nanos(g.Activated), nanos(g.Expires), nanos(g.Reported))
 }
 
 // DeleteGrace forgets a grace record.

@@ -16,7 +16,7 @@ func fixtureStatus() *wire.Status {
 	co := func(i int, feature, user, host string, pid int, since, hb time.Duration) wire.CheckoutInfo {
 		return wire.CheckoutInfo{
 			ID: fmt.Sprintf("co-%03d", i), Feature: feature, Version: "2.0", Count: 1,
-			User: user, Host: host, PID: pid, Session: fmt.Sprintf("%032x", i),
+			User: user, Host: host, PID: pid, Session: fmt.Sprintf("%016x", i), // a handle, as status shows it
 			Since: ago(since), LastHeartbeat: ago(hb), LeaseUntil: ago(hb).Add(6 * time.Minute),
 		}
 	}

@@ -8,6 +8,8 @@
 package wire
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"time"
 )
@@ -50,6 +52,7 @@ const (
 	CodeNoQuorum         = "no_quorum"
 	CodeUnknownSession   = "unknown_session"
 	CodeUnknownBorrow    = "unknown_borrow"
+	CodeUnknownCheckout  = "unknown_checkout"
 	CodeBadRequest       = "bad_request"
 	CodeUnauthorized     = "unauthorized"
 	CodeUnavailable      = "unavailable"
@@ -100,6 +103,15 @@ type Client struct {
 	PID     int    `json:"pid"`
 }
 
+// SessionHandle returns the name under which status, events and the admin's
+// remove show a session: the first 8 bytes of the SHA-256 of its id, in
+// hex. The id is the client's only credential, so it is never shown; the
+// handle tells sessions apart and cannot be turned back into the id.
+func SessionHandle(session string) string {
+	sum := sha256.Sum256([]byte(session))
+	return hex.EncodeToString(sum[:8])
+}
+
 // CheckoutRequest asks for Count licenses of Feature at Version.
 // Repeating a RequestID within a session returns the same checkout.
 type CheckoutRequest struct {
@@ -142,7 +154,9 @@ type HeartbeatReply struct {
 }
 
 // CheckinRequest releases one checkout, or all of the session's with All.
-// Releasing a checkout the server does not hold succeeds: checkin is idempotent.
+// Releasing a checkout the server does not hold succeeds: checkin is
+// idempotent. A checkout held by another session is refused with
+// unknown_checkout.
 type CheckinRequest struct {
 	Client
 	CheckoutID string `json:"checkout_id,omitempty"`
@@ -176,10 +190,13 @@ type BorrowReply struct {
 	ServerKey string    `json:"server_key"`
 }
 
-// ReturnRequest gives a borrowed license back early.
+// ReturnRequest gives a borrowed license back early. The borrow's id is
+// public (status shows it), so the caller proves it is the borrower with
+// the borrow token the server signed for it.
 type ReturnRequest struct {
 	Client
 	BorrowID string `json:"borrow_id"`
+	Token    string `json:"token"`
 }
 
 // ReturnReply confirms a return.
@@ -189,9 +206,13 @@ type ReturnReply struct {
 }
 
 // GraceReport tells the server about a grace period a client activated while
-// it could not reach any server. Reports are idempotent on TokenID.
+// it could not reach any server. It carries the grace token it activated,
+// as the server signed it, which proves the report: the token's id, feature,
+// user and host must be the report's, and the period must fit its hours. A
+// user, host and feature have one report: a new one replaces the last.
 type GraceReport struct {
 	Client
+	Token     string    `json:"token"`
 	TokenID   string    `json:"token_id"`
 	Feature   string    `json:"feature"`
 	Activated time.Time `json:"activated"`
@@ -204,7 +225,7 @@ type GraceReply struct {
 }
 
 // RemoveRequest is the admin's forced release of one checkout, or of every
-// checkout of a session.
+// checkout of a session, named by its handle (see SessionHandle).
 type RemoveRequest struct {
 	CheckoutID string `json:"checkout_id,omitempty"`
 	Session    string `json:"session,omitempty"`
@@ -265,7 +286,7 @@ type CheckoutInfo struct {
 	User          string    `json:"user"`
 	Host          string    `json:"host"`
 	PID           int       `json:"pid"`
-	Session       string    `json:"session"`
+	Session       string    `json:"session"` // the session's handle (see SessionHandle), not its id
 	Since         time.Time `json:"since"`
 	LastHeartbeat time.Time `json:"last_heartbeat"`
 	LeaseUntil    time.Time `json:"lease_until"`
@@ -324,7 +345,7 @@ type Event struct {
 	Feature  string    `json:"feature,omitempty"`
 	User     string    `json:"user,omitempty"`
 	Host     string    `json:"host,omitempty"`
-	Session  string    `json:"session,omitempty"`
+	Session  string    `json:"session,omitempty"` // on /v1/events, the session's handle
 	Checkout string    `json:"checkout,omitempty"`
 	Count    int       `json:"count,omitempty"`
 	Code     string    `json:"code,omitempty"` // denial code

@@ -53,9 +53,9 @@ func cannedStatus() *wire.Status {
 			{Name: "solver", Version: "3.1", Count: 2, InUse: 0, Expires: "permanent"},
 		},
 		Checkouts: []wire.CheckoutInfo{
-			{ID: "c1", Feature: "cad_pro", Version: "2.0", Count: 1, User: "ann", Host: "ws1", PID: 4242, Session: "0123456789abcdef0123456789abcdef",
+			{ID: "c1", Feature: "cad_pro", Version: "2.0", Count: 1, User: "ann", Host: "ws1", PID: 4242, Session: "0123456789abcdef",
 				Since: now.Add(-2 * time.Hour), LastHeartbeat: now.Add(-30 * time.Second), LeaseUntil: now.Add(75 * time.Second)},
-			{ID: "c2", Feature: "cad_pro", Version: "2.0", Count: 1, User: "bob", Host: "ws2", PID: 777, Session: "fedcba9876543210fedcba9876543210",
+			{ID: "c2", Feature: "cad_pro", Version: "2.0", Count: 1, User: "bob", Host: "ws2", PID: 777, Session: "fedcba9876543210",
 				Since: now.Add(-5 * time.Minute), LastHeartbeat: now.Add(-5 * time.Second), LeaseUntil: now.Add(100 * time.Second)},
 		},
 		Borrows: []wire.BorrowInfo{{ID: "b1", Feature: "cad_pro", User: "carol", Host: "laptop", Since: now.Add(-time.Hour), Expires: now.Add(71 * time.Hour)}},
