@@ -95,12 +95,12 @@ func TestCutLongerThanLease(t *testing.T) {
 	}
 	old := lic.CheckoutID()
 	px.SetMode(proxySilent)
-	waitFor(t, 3*time.Second, "the server to reclaim the license", func() bool {
+	waitFor(t, patience, "the server to reclaim the license", func() bool {
 		n, _, _ := usage(t, srv.Addr, "cad_pro")
 		return n == 0
 	})
 	px.SetMode(proxyPass)
-	waitFor(t, 3*time.Second, "the client to check the license out again", func() bool {
+	waitFor(t, patience, "the client to check the license out again", func() bool {
 		n, _, _ := usage(t, srv.Addr, "cad_pro")
 		return n == 1 && lic.CheckoutID() != old
 	})
@@ -129,7 +129,7 @@ func TestHeartbeatsGiveUp(t *testing.T) {
 	before := px.Accepted()
 	select {
 	case <-ex.exited:
-	case <-time.After(5 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("OnExit not called")
 	}
 	if n := px.Accepted() - before; n != attempts {
@@ -165,7 +165,7 @@ func TestHeartbeatsFailOver(t *testing.T) {
 	}
 	before := first.Accepted()
 	first.SetMode(proxyReset)
-	waitFor(t, 3*time.Second, "heartbeats to move to the second server", func() bool { return lic.Server() == second.Addr() })
+	waitFor(t, patience, "heartbeats to move to the second server", func() bool { return lic.Server() == second.Addr() })
 	// Only the license's own server was tried until the attempts ran out.
 	if n := first.Accepted() - before; n != 3 {
 		t.Errorf("first server saw %d heartbeats before the failover, want 3", n)
@@ -282,12 +282,12 @@ func TestTooManyRestarts(t *testing.T) {
 		if srv.Server().Instance() == id {
 			t.Fatal("restart kept the instance id")
 		}
-		waitFor(t, 3*time.Second, "a heartbeat after the restart", func() bool { return heartbeatAfter(srv, lic.CheckoutID(), before) })
+		waitFor(t, patience, "a heartbeat after the restart", func() bool { return heartbeatAfter(srv, lic.CheckoutID(), before) })
 		// The client counts the restart when the reply comes back, which
 		// can be after the server saw the heartbeat; its next heartbeat
 		// comes after that, so the clock may move on.
 		first := lastHeartbeat(srv, lic.CheckoutID())
-		waitFor(t, 3*time.Second, "a second heartbeat after the restart", func() bool { return heartbeatAfter(srv, lic.CheckoutID(), first) })
+		waitFor(t, patience, "a second heartbeat after the restart", func() bool { return heartbeatAfter(srv, lic.CheckoutID(), first) })
 	}
 	restartSeen()
 	fake.Advance(61 * time.Minute)
@@ -300,7 +300,7 @@ func TestTooManyRestarts(t *testing.T) {
 	srv.Restart()
 	select {
 	case <-ex.exited:
-	case <-time.After(3 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("OnExit not called after two restarts within an hour")
 	}
 	wantCode(t, ex.Reasons()[0], licenses.CodeTooManyRestarts)
