@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -133,6 +134,7 @@ func TestKill9UnderLoadKeepsAcknowledgedCheckouts(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	var steps sync.Map
+	var ops atomic.Int64
 	for _, w := range workers {
 		wg.Add(1)
 		go func() {
@@ -147,10 +149,13 @@ func TestKill9UnderLoadKeepsAcknowledgedCheckouts(t *testing.T) {
 					return
 				}
 				steps.Store(w, w.n)
+				ops.Add(1)
 			}
 		}()
 	}
-	time.Sleep(700 * time.Millisecond) // let the load build up
+	// Kill it under load: once the workers have been answered 1,000 times,
+	// however long that takes on this machine.
+	waitUntil(t, "1,000 operations under load", func() bool { return ops.Load() >= 1000 }, p)
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,7 @@ func TestBorrowExpires(t *testing.T) {
 		t.Errorf("Borrows() lists an expired borrow: %+v", list)
 	}
 	srv.Start()
-	waitFor(t, 3*time.Second, "the server to end the borrow", func() bool {
+	waitFor(t, patience, "the server to end the borrow", func() bool {
 		_, borrowed, _ := usage(t, srv.Addr, "cad_pro")
 		return borrowed == 0
 	})

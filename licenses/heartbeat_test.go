@@ -2,6 +2,7 @@ package licenses_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -46,7 +47,10 @@ func TestReconnectKeepsOneLicense(t *testing.T) {
 		mode proxyMode
 	}{{"reset", proxyReset}, {"silent", proxySilent}} {
 		t.Run(mode.name, func(t *testing.T) {
-			srv := servertest.Start(t, servertest.Options{HeartbeatInterval: 100 * time.Millisecond, Lease: 2 * time.Second})
+			// The server's clock moves only when the test says, so the cut
+			// lasts as long on it as the test says, however slow the machine.
+			const lease = 2 * time.Second
+			srv := servertest.Start(t, servertest.Options{Clock: clock.NewFake(epoch), HeartbeatInterval: 100 * time.Millisecond, Lease: lease})
 			px := startProxy(t, srv.Addr)
 			peak := watchInUse(t, srv.Addr, "cad_pro")
 			ctx := testCtx(t)
@@ -59,13 +63,12 @@ func TestReconnectKeepsOneLicense(t *testing.T) {
 			id := lic.CheckoutID()
 			before := px.Accepted()
 			px.SetMode(mode.mode)
-			time.Sleep(500 * time.Millisecond) // five heartbeat intervals, a quarter of the lease
-			if px.Accepted() == before && mode.mode == proxyReset {
-				t.Fatal("no heartbeat tried to reconnect during the cut")
-			}
+			waitFor(t, patience, "two heartbeats to try to reconnect during the cut", func() bool { return px.Accepted() >= before+2 })
+			srv.Clock.Advance(lease / 4)
+			back := srv.Clock.Now()
+			srv.Clock.Advance(time.Millisecond)
 			px.SetMode(proxyPass)
-			back := time.Now()
-			waitFor(t, 3*time.Second, "a heartbeat through the proxy", func() bool { return heartbeatAfter(srv, id, back) })
+			waitFor(t, patience, "a heartbeat through the proxy", func() bool { return heartbeatAfter(srv, id, back) })
 			wantInUse(t, srv, "cad_pro", 1)
 			if lic.CheckoutID() != id {
 				t.Errorf("checkout id changed from %s to %s: the license was taken again", id, lic.CheckoutID())
@@ -92,12 +95,12 @@ func TestCutLongerThanLease(t *testing.T) {
 	}
 	old := lic.CheckoutID()
 	px.SetMode(proxySilent)
-	waitFor(t, 3*time.Second, "the server to reclaim the license", func() bool {
+	waitFor(t, patience, "the server to reclaim the license", func() bool {
 		n, _, _ := usage(t, srv.Addr, "cad_pro")
 		return n == 0
 	})
 	px.SetMode(proxyPass)
-	waitFor(t, 3*time.Second, "the client to check the license out again", func() bool {
+	waitFor(t, patience, "the client to check the license out again", func() bool {
 		n, _, _ := usage(t, srv.Addr, "cad_pro")
 		return n == 1 && lic.CheckoutID() != old
 	})
@@ -126,7 +129,7 @@ func TestHeartbeatsGiveUp(t *testing.T) {
 	before := px.Accepted()
 	select {
 	case <-ex.exited:
-	case <-time.After(5 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("OnExit not called")
 	}
 	if n := px.Accepted() - before; n != attempts {
@@ -162,7 +165,7 @@ func TestHeartbeatsFailOver(t *testing.T) {
 	}
 	before := first.Accepted()
 	first.SetMode(proxyReset)
-	waitFor(t, 3*time.Second, "heartbeats to move to the second server", func() bool { return lic.Server() == second.Addr() })
+	waitFor(t, patience, "heartbeats to move to the second server", func() bool { return lic.Server() == second.Addr() })
 	// Only the license's own server was tried until the attempts ran out.
 	if n := first.Accepted() - before; n != 3 {
 		t.Errorf("first server saw %d heartbeats before the failover, want 3", n)
@@ -182,25 +185,29 @@ func TestHeartbeatsFailOver(t *testing.T) {
 // license, no exit.
 func TestServerRestartWithinAttempts(t *testing.T) {
 	t.Parallel()
-	srv := servertest.Start(t, servertest.Options{HeartbeatInterval: 50 * time.Millisecond, Lease: 2 * time.Second})
+	// The lease is long and the attempts many: what is tested is the
+	// restart, not how fast the machine brings the server back.
+	srv := servertest.Start(t, servertest.Options{HeartbeatInterval: 50 * time.Millisecond, Lease: time.Minute})
+	px := startProxy(t, srv.Addr) // counts the heartbeats that fail while the server is down
 	ctx := testCtx(t)
-	c, ex := newClient(t, licenses.Options{Servers: []string{srv.Addr}, AutoHeartbeat: true, HeartbeatAttempts: 10})
+	c, ex := newClient(t, licenses.Options{Servers: []string{px.Addr()}, AutoHeartbeat: true, HeartbeatAttempts: 200})
 	lic, err := c.Checkout(ctx, "solver", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := lic.CheckoutID()
+	before := px.Accepted()
 	srv.Stop()
-	time.Sleep(120 * time.Millisecond) // two or three failed heartbeats
+	waitFor(t, patience, "two failed heartbeats", func() bool { return px.Accepted() >= before+2 })
 	srv.Start()
 	wantInUse(t, srv, "solver", 1)
-	time.Sleep(200 * time.Millisecond) // a few heartbeats on the new instance
+	waitHeartbeats(t, srv, lic, 2) // on the new instance
 	wantInUse(t, srv, "solver", 1)
 	if lic.CheckoutID() != id {
 		t.Errorf("checkout id %s after the restart, want %s", lic.CheckoutID(), id)
 	}
 	srv.Restart() // between heartbeats this time
-	time.Sleep(200 * time.Millisecond)
+	waitHeartbeats(t, srv, lic, 2)
 	wantInUse(t, srv, "solver", 1)
 	if r := ex.Reasons(); len(r) != 0 {
 		t.Errorf("OnExit called: %v", r)
@@ -216,17 +223,21 @@ func TestServerRestartWithinAttempts(t *testing.T) {
 // OnLost and License.Lost say so.
 func TestLicenseLostAfterLeaseRanOut(t *testing.T) {
 	t.Parallel()
-	srv := servertest.Start(t, servertest.Options{HeartbeatInterval: 50 * time.Millisecond, Lease: 300 * time.Millisecond})
+	// The server's clock moves only when the test says: ann's lease runs
+	// out when the test moves it, and bob's never does.
+	const lease = 300 * time.Millisecond
+	srv := servertest.Start(t, servertest.Options{Clock: clock.NewFake(epoch), HeartbeatInterval: 50 * time.Millisecond, Lease: lease})
 	px := startProxy(t, srv.Addr)
 	ctx := testCtx(t)
 	c, ex := newClient(t, licenses.Options{Servers: []string{px.Addr()}, AutoHeartbeat: true,
-		HeartbeatAttempts: 100, RequestTimeout: 100 * time.Millisecond})
+		HeartbeatAttempts: 1000, RequestTimeout: 100 * time.Millisecond})
 	lic, err := c.Checkout(ctx, "solver", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	px.SetMode(proxyReset)
-	waitFor(t, 3*time.Second, "the lease to run out", func() bool {
+	srv.Clock.Advance(lease + time.Millisecond)
+	waitFor(t, patience, "the lease to run out", func() bool {
 		n, _, _ := usage(t, srv.Addr, "solver")
 		return n == 0
 	})
@@ -239,11 +250,11 @@ func TestLicenseLostAfterLeaseRanOut(t *testing.T) {
 	px.SetMode(proxyPass)
 	select {
 	case <-lic.Lost():
-	case <-time.After(3 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("license not reported lost")
 	}
 	wantCode(t, lic.Err(), licenses.CodeCountExhausted)
-	waitFor(t, time.Second, "OnLost", func() bool { f, _ := ex.Lost(); return len(f) == 1 })
+	waitFor(t, patience, "OnLost", func() bool { f, _ := ex.Lost(); return len(f) == 1 })
 	features, errs := ex.Lost()
 	if features[0] != "solver" || !licenses.IsCode(errs[0], licenses.CodeCountExhausted) {
 		t.Errorf("OnLost(%s, %v)", features[0], errs[0])
@@ -271,12 +282,12 @@ func TestTooManyRestarts(t *testing.T) {
 		if srv.Server().Instance() == id {
 			t.Fatal("restart kept the instance id")
 		}
-		waitFor(t, 3*time.Second, "a heartbeat after the restart", func() bool { return heartbeatAfter(srv, lic.CheckoutID(), before) })
+		waitFor(t, patience, "a heartbeat after the restart", func() bool { return heartbeatAfter(srv, lic.CheckoutID(), before) })
 		// The client counts the restart when the reply comes back, which
 		// can be after the server saw the heartbeat; its next heartbeat
 		// comes after that, so the clock may move on.
 		first := lastHeartbeat(srv, lic.CheckoutID())
-		waitFor(t, 3*time.Second, "a second heartbeat after the restart", func() bool { return heartbeatAfter(srv, lic.CheckoutID(), first) })
+		waitFor(t, patience, "a second heartbeat after the restart", func() bool { return heartbeatAfter(srv, lic.CheckoutID(), first) })
 	}
 	restartSeen()
 	fake.Advance(61 * time.Minute)
@@ -289,10 +300,21 @@ func TestTooManyRestarts(t *testing.T) {
 	srv.Restart()
 	select {
 	case <-ex.exited:
-	case <-time.After(3 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("OnExit not called after two restarts within an hour")
 	}
 	wantCode(t, ex.Reasons()[0], licenses.CodeTooManyRestarts)
+}
+
+// waitHeartbeats waits until the server, on the real clock, has seen n
+// more heartbeats for lic, one after the other.
+func waitHeartbeats(t *testing.T, srv *servertest.Server, lic *licenses.License, n int) {
+	t.Helper()
+	since := time.Now()
+	for i := range n {
+		waitFor(t, patience, fmt.Sprintf("heartbeat %d of %d", i+1, n), func() bool { return heartbeatAfter(srv, lic.CheckoutID(), since) })
+		since = lastHeartbeat(srv, lic.CheckoutID())
+	}
 }
 
 // heartbeatAfter reports whether the server saw a heartbeat for checkout id

@@ -116,6 +116,10 @@ func wantInUse(t testing.TB, srv *servertest.Server, feature string, want int) {
 	}
 }
 
+// patience bounds a wait for something that must happen. It is a failsafe,
+// not a measure: a loaded machine may take long, and that is no failure.
+const patience = 10 * time.Second
+
 // waitFor polls cond every 10 ms until it holds or timeout passes.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()

@@ -13,6 +13,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/floatlic/floatlic/internal/clock"
 	"github.com/floatlic/floatlic/internal/wire"
 	"github.com/floatlic/floatlic/licenses"
 )
@@ -59,6 +60,10 @@ type Options struct {
 	Poll     time.Duration // refetch this often without events; default 2s
 	Timeout  time.Duration // for one status fetch; default 5s
 	MaxWait  time.Duration // longest wait between reconnect attempts; default 5s
+	// Clock tells the time for the throttle, the slow-fetch gap and the
+	// reconnect backoff; default the system clock. Event batches are still
+	// paced and Poll still ticks in real time.
+	Clock clock.Clock
 }
 
 // Feed runs in its own goroutine until its context ends.
@@ -84,6 +89,7 @@ func Start(ctx context.Context, opts Options) *Feed {
 	if opts.MaxWait <= 0 {
 		opts.MaxWait = 5 * time.Second
 	}
+	opts.Clock = clock.Or(opts.Clock)
 	f := &Feed{opts: opts, ctx: ctx, out: make(chan tea.Msg, 64), kick: make(chan struct{}, 1)}
 	go f.run()
 	return f
@@ -123,6 +129,8 @@ func (f *Feed) Refresh() {
 	}
 }
 
+func (f *Feed) now() time.Time { return f.opts.Clock.Now() }
+
 func (f *Feed) send(m tea.Msg) {
 	select {
 	case f.out <- m:
@@ -142,10 +150,10 @@ func (f *Feed) run() {
 		if err == nil {
 			f.addr.Store(addr)
 			f.send(ConnMsg{State: Live, Addr: addr})
-			f.send(StatusMsg{Status: st, Addr: addr, At: time.Now()})
-			since := time.Now()
+			since := f.now()
+			f.send(StatusMsg{Status: st, Addr: addr, At: since})
 			err = f.follow(addr, st.Server.Instance)
-			if time.Since(since) > stableAfter {
+			if f.now().Sub(since) > stableAfter {
 				down = ConnMsg{}
 			}
 		}
@@ -153,7 +161,7 @@ func (f *Feed) run() {
 			return
 		}
 		down = f.failed(down, addr, err)
-		f.wait(time.Until(down.Retry))
+		f.waitUntil(down.Retry)
 	}
 }
 
@@ -161,7 +169,7 @@ func (f *Feed) run() {
 // state of the previous failure, or zero after a live spell. The first
 // retry is at once, then they back off up to MaxWait.
 func (f *Feed) failed(prev ConnMsg, addr string, err error) ConnMsg {
-	now := time.Now()
+	now := f.now()
 	m := ConnMsg{State: Down, Addr: addr, Err: err, Since: prev.Since, Attempt: prev.Attempt + 1}
 	if m.Since.IsZero() {
 		m.Since = now
@@ -173,6 +181,23 @@ func (f *Feed) failed(prev ConnMsg, addr string, err error) ConnMsg {
 	m.Retry = now.Add(wait)
 	f.send(m)
 	return m
+}
+
+// waitUntil waits until the clock reaches due, or less when Refresh is
+// called or the context ends, and says whether it was cut short. It reads
+// the clock at least every Throttle rather than trusting one long timer, so
+// that the feed waits on the clock it was given: a test moves a fake clock
+// and sees the feed act on it, without waiting in real time.
+func (f *Feed) waitUntil(due time.Time) (interrupted bool) {
+	for {
+		d := min(due.Sub(f.now()), f.opts.Throttle)
+		if d <= 0 {
+			return false
+		}
+		if f.wait(d) {
+			return true
+		}
+	}
 }
 
 // wait sleeps for d, or less when Refresh is called or the context ends,
@@ -226,7 +251,7 @@ func (f *Feed) follow(addr, instance string) error {
 	}()
 	poll := time.NewTicker(f.opts.Poll)
 	defer poll.Stop()
-	last, gap := time.Now(), f.opts.Throttle
+	last, gap := f.now(), f.opts.Throttle
 	for {
 		select {
 		case err := <-streamErr:
@@ -238,12 +263,12 @@ func (f *Feed) follow(addr, instance string) error {
 			f.passEvents(last.Add(gap), b, instance)
 		case <-f.kick:
 		}
-		start := time.Now()
+		start := f.now()
 		st, err := f.fetch(ctx, addr)
 		if err != nil {
 			return err
 		}
-		last = time.Now()
+		last = f.now()
 		gap = nextGap(f.opts.Throttle, last.Sub(start))
 		f.send(StatusMsg{Status: st, Addr: addr, At: last})
 	}
@@ -261,11 +286,12 @@ func nextGap(throttle, took time.Duration) time.Duration {
 	return max(throttle, fetchShare*took)
 }
 
-// passEvents waits until the next status fetch is due (or a refresh is
-// asked for), passing events on meanwhile, at most one batch a Throttle.
+// passEvents waits until the clock reaches the next status fetch (or a
+// refresh is asked for), passing events on meanwhile, at most one batch a
+// Throttle.
 func (f *Feed) passEvents(due time.Time, b *batch, instance string) {
 	for {
-		d := min(time.Until(due), f.opts.Throttle)
+		d := min(due.Sub(f.now()), f.opts.Throttle)
 		if d <= 0 || f.wait(d) {
 			f.flush(b, instance)
 			return

@@ -7,16 +7,20 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/floatlic/floatlic/internal/clock"
 	"github.com/floatlic/floatlic/internal/servertest"
 	"github.com/floatlic/floatlic/internal/wire"
 )
+
+// patience bounds every wait for the feed. It is a failsafe, not a measure:
+// nothing a test asserts depends on how fast the machine is.
+const patience = 10 * time.Second
 
 // waitMsg waits for the feed's next message of type T, skipping others.
 func waitMsg[T tea.Msg](t *testing.T, f *Feed, timeout time.Duration, ok func(T) bool) T {
@@ -64,13 +68,13 @@ func TestFollowServer(t *testing.T) {
 	defer cancel()
 	f := Start(ctx, Options{Servers: []string{srv.Addr}, Throttle: 50 * time.Millisecond, Poll: time.Hour, MaxWait: 100 * time.Millisecond})
 
-	if m := waitMsg[ConnMsg](t, f, 5*time.Second, nil); m.State != Live || m.Addr != srv.Addr {
+	if m := waitMsg[ConnMsg](t, f, patience, nil); m.State != Live || m.Addr != srv.Addr {
 		t.Fatalf("first ConnMsg = %+v", m)
 	}
-	waitMsg(t, f, 5*time.Second, func(m StatusMsg) bool { return len(m.Status.Checkouts) == 0 })
+	waitMsg(t, f, patience, func(m StatusMsg) bool { return len(m.Status.Checkouts) == 0 })
 
 	checkout(t, srv.Addr, "ann", "cad_pro")
-	waitMsg(t, f, 5*time.Second, func(m EventsMsg) bool {
+	waitMsg(t, f, patience, func(m EventsMsg) bool {
 		for _, e := range m.Events {
 			if e.Kind == wire.EventGrant && e.User == "ann" {
 				return true
@@ -79,10 +83,10 @@ func TestFollowServer(t *testing.T) {
 		return false
 	})
 	// The event makes the feed fetch the status again: no Poll needed.
-	waitMsg(t, f, time.Second, func(m StatusMsg) bool { return len(m.Status.Checkouts) == 1 })
+	waitMsg(t, f, patience, func(m StatusMsg) bool { return len(m.Status.Checkouts) == 1 })
 
 	srv.Stop()
-	down := waitMsg(t, f, 5*time.Second, func(m ConnMsg) bool { return m.State == Down && m.Attempt >= 2 })
+	down := waitMsg(t, f, patience, func(m ConnMsg) bool { return m.State == Down && m.Attempt >= 2 })
 	if got := Reason(down.Err); got != "connection refused" {
 		t.Errorf("Reason(%v) = %q, want connection refused", down.Err, got)
 	}
@@ -91,90 +95,165 @@ func TestFollowServer(t *testing.T) {
 	}
 
 	srv.Start()
-	waitMsg(t, f, 5*time.Second, func(m ConnMsg) bool { return m.State == Live })
-	st := waitMsg[StatusMsg](t, f, 5*time.Second, nil)
+	waitMsg(t, f, patience, func(m ConnMsg) bool { return m.State == Live })
+	st := waitMsg[StatusMsg](t, f, patience, nil)
 	if len(st.Status.Checkouts) != 1 || st.Status.Checkouts[0].User != "ann" {
 		t.Errorf("after the restart: checkouts %+v, want ann's", st.Status.Checkouts)
 	}
 }
 
-// eventServer serves a status that takes statusTook to answer, and an event
-// stream of n grants, one every gap. It counts the status fetches.
-func eventServer(t *testing.T, n int, gap, statusTook time.Duration) (*httptest.Server, *atomic.Int32) {
-	var fetches atomic.Int32
+// eventServer is a server whose event stream sends what the test hands it,
+// and whose status fetch takes statusTook on the test's clock. It counts the
+// status fetches.
+type eventServer struct {
+	URL     string
+	events  chan int // sequence numbers of grants to send
+	fetches atomic.Int32
+}
+
+func newEventServer(t *testing.T, clk *clock.Fake, statusTook time.Duration) *eventServer {
+	t.Helper()
+	es := &eventServer{events: make(chan int)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case wire.PathStatus:
-			fetches.Add(1)
-			time.Sleep(statusTook)
+			clk.Advance(statusTook)
+			es.fetches.Add(1)
 			json.NewEncoder(w).Encode(wire.Status{Server: wire.ServerInfo{Instance: "i"}})
 		case wire.PathEvents:
 			w.Header().Set("Content-Type", "text/event-stream")
-			for i := 1; i <= n; i++ {
-				fmt.Fprintf(w, "id: %d\nevent: grant\ndata: {\"seq\":%d,\"kind\":\"grant\"}\n\n", i, i)
-				w.(http.Flusher).Flush()
-				time.Sleep(gap)
+			w.(http.Flusher).Flush()
+			for {
+				select {
+				case i := <-es.events:
+					fmt.Fprintf(w, "id: %d\nevent: grant\ndata: {\"seq\":%d,\"kind\":\"grant\"}\n\n", i, i)
+					w.(http.Flusher).Flush()
+				case <-r.Context().Done():
+					return
+				}
 			}
-			<-r.Context().Done()
 		}
 	}))
 	t.Cleanup(srv.Close)
-	return srv, &fetches
+	es.URL = srv.URL
+	return es
 }
 
-// readEvents reads n events from the feed, checks their order, and returns
-// the time between each two batches of them.
-func readEvents(t *testing.T, f *Feed, n int) (gaps []time.Duration) {
+// send hands the event stream the grants from..to.
+func (es *eventServer) send(t *testing.T, from, to int) {
 	t.Helper()
-	seen := 0
-	var last time.Time
-	for seen < n {
-		m := waitMsg[EventsMsg](t, f, 5*time.Second, nil)
-		now := time.Now()
-		if seen > 0 {
-			gaps = append(gaps, now.Sub(last))
-		}
-		last = now
-		for _, e := range m.Events {
-			if e.Seq != int64(seen+1) {
-				t.Fatalf("event %d after %d", e.Seq, seen)
-			}
-			seen++
+	for i := from; i <= to; i++ {
+		select {
+		case es.events <- i:
+		case <-time.After(patience):
+			t.Fatalf("the event stream did not take event %d within %s", i, patience)
 		}
 	}
-	return gaps
 }
 
-// TestThrottle: a burst of events makes few status fetches.
-func TestThrottle(t *testing.T) {
-	srv, fetches := eventServer(t, 200, 2*time.Millisecond, 0)
+// readEvents reads the events from..to from the feed, in order, however
+// they are batched.
+func readEvents(t *testing.T, f *Feed, from, to int) {
+	t.Helper()
+	next := from
+	for next <= to {
+		m := waitMsg[EventsMsg](t, f, patience, nil)
+		for _, e := range m.Events {
+			if e.Seq != int64(next) {
+				t.Fatalf("event %d, want %d", e.Seq, next)
+			}
+			next++
+		}
+	}
+}
+
+// passOneByOne sends the events from..to one at a time, each in a batch of
+// its own. When it returns, the feed has read its clock after passing the
+// first of them on: the second batch goes out after a wait whose length
+// the feed took from the clock once the first had gone. So a status fetch
+// the clock made due before the call has been made by then.
+func passOneByOne(t *testing.T, es *eventServer, f *Feed, from, to int) {
+	t.Helper()
+	if to <= from {
+		t.Fatalf("passOneByOne(%d, %d): it takes two events at least", from, to)
+	}
+	for i := from; i <= to; i++ {
+		es.send(t, i, i)
+		readEvents(t, f, i, i)
+	}
+}
+
+// startFeed starts a feed that stops with the test.
+func startFeed(t *testing.T, opts Options) *Feed {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	f := Start(ctx, Options{Servers: []string{srv.URL}, Throttle: 200 * time.Millisecond, Poll: time.Hour})
-	readEvents(t, f, 200)
-	// 200 events over about 0.4 s: the first fetch, then at most one per 200 ms.
-	if n := fetches.Load(); n > 5 {
-		t.Errorf("%d status fetches for a burst of 200 events, want at most 5", n)
+	t.Cleanup(cancel)
+	return Start(ctx, opts)
+}
+
+// epoch is where the tests' fake clocks start.
+var epoch = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+
+// TestThrottle: events, however many and in however many batches, make at
+// most one status fetch per Throttle, and they are passed on meanwhile.
+func TestThrottle(t *testing.T) {
+	const throttle = 20 * time.Millisecond
+	clk := clock.NewFake(epoch)
+	es := newEventServer(t, clk, 0)
+	f := startFeed(t, Options{Servers: []string{es.URL}, Throttle: throttle, Poll: time.Hour, Clock: clk})
+	waitMsg[StatusMsg](t, f, patience, nil)
+
+	// A burst, then events one at a time: all passed on, no fetch, as the
+	// clock has not moved.
+	es.send(t, 1, 100)
+	readEvents(t, f, 1, 100)
+	passOneByOne(t, es, f, 101, 110)
+	if n := es.fetches.Load(); n != 1 {
+		t.Fatalf("%d status fetches for 110 events in less than a Throttle, want the first only", n)
+	}
+
+	// A Throttle later the events make one fetch, and then none again for a
+	// Throttle.
+	clk.Advance(throttle)
+	waitMsg[StatusMsg](t, f, patience, nil)
+	passOneByOne(t, es, f, 111, 120)
+	if n := es.fetches.Load(); n != 2 {
+		t.Fatalf("%d status fetches a Throttle later, want 2", n)
 	}
 }
 
 // TestThrottleSlowStatus: when a status fetch is slow (a big site), the feed
-// fetches it less often, so that one monitor cannot keep the server busy.
+// fetches it less often, so that one monitor cannot keep the server busy;
+// and it passes events on while the next fetch waits.
 func TestThrottleSlowStatus(t *testing.T) {
-	srv, fetches := eventServer(t, 250, 4*time.Millisecond, 50*time.Millisecond)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	f := Start(ctx, Options{Servers: []string{srv.URL}, Throttle: 10 * time.Millisecond, Poll: 20 * time.Millisecond})
-	gaps := readEvents(t, f, 250)
-	// About a second of events. With a fixed 10 ms throttle the feed would
-	// fetch about every 60 ms, 15 times or more; a 50 ms fetch keeps the
-	// next 500 ms away.
-	if n := fetches.Load(); n > 5 {
-		t.Errorf("%d status fetches in about a second with 50 ms fetches, want at most 5", n)
+	const throttle, took = 10 * time.Millisecond, 50 * time.Millisecond
+	clk := clock.NewFake(epoch)
+	es := newEventServer(t, clk, took)
+	f := startFeed(t, Options{Servers: []string{es.URL}, Throttle: throttle, Poll: time.Hour, Clock: clk})
+	waitMsg[StatusMsg](t, f, patience, nil)
+
+	// An event makes the feed fetch the status a Throttle later, and the
+	// fetch takes 50 ms by the clock.
+	es.send(t, 1, 1)
+	readEvents(t, f, 1, 1)
+	clk.Advance(throttle)
+	waitMsg[StatusMsg](t, f, patience, nil)
+
+	// The next fetch is ten fetches' time away, not a Throttle: events in
+	// that time are passed on, and make no fetch.
+	seq := 2
+	for _, step := range []time.Duration{throttle, 100 * time.Millisecond, 250 * time.Millisecond, 139 * time.Millisecond} {
+		clk.Advance(step)
+		passOneByOne(t, es, f, seq, seq+1)
+		seq += 2
+		if n := es.fetches.Load(); n != 2 {
+			t.Fatalf("%d status fetches before %v had passed since a fetch of %v, want 2", n, fetchShare*took, took)
+		}
 	}
-	// Events are not held back until the next fetch.
-	if g := slices.Max(gaps); g > 250*time.Millisecond {
-		t.Errorf("%v between two batches of events, want them passed on while the status waits", g)
+	clk.Advance(time.Millisecond) // 500 ms since the fetch ended
+	waitMsg[StatusMsg](t, f, patience, nil)
+	if n := es.fetches.Load(); n != 3 {
+		t.Errorf("%d status fetches once %v had passed, want 3", n, fetchShare*took)
 	}
 }
 
@@ -199,7 +278,7 @@ func TestServersInOrder(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	f := Start(ctx, Options{Servers: []string{deadAddr, srv.Addr}})
-	if m := waitMsg[ConnMsg](t, f, 5*time.Second, nil); m.State != Live || m.Addr != srv.Addr {
+	if m := waitMsg[ConnMsg](t, f, patience, nil); m.State != Live || m.Addr != srv.Addr {
 		t.Errorf("ConnMsg = %+v, want live on %s", m, srv.Addr)
 	}
 }
@@ -224,8 +303,33 @@ func TestReason(t *testing.T) {
 	}
 }
 
+// watchedClock is a fake clock that tells the test when the feed reads it.
+type watchedClock struct {
+	*clock.Fake
+	reads chan struct{} // unbuffered: only the reads made while the test waits count
+}
+
+// Now returns the fake time and tells a waiting test.
+func (c *watchedClock) Now() time.Time {
+	select {
+	case c.reads <- struct{}{}:
+	default:
+	}
+	return c.Fake.Now()
+}
+
+// awaitRead waits until the feed reads the clock.
+func (c *watchedClock) awaitRead(t *testing.T) {
+	t.Helper()
+	select {
+	case <-c.reads:
+	case <-time.After(patience):
+		t.Fatalf("the feed did not read its clock within %s", patience)
+	}
+}
+
 // TestFlappingStream: a server whose event stream fails at once is retried
-// with backoff, not in a tight loop.
+// with backoff, as if it could not be reached, not in a tight loop.
 func TestFlappingStream(t *testing.T) {
 	var fetches atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -239,15 +343,33 @@ func TestFlappingStream(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	f := Start(ctx, Options{Servers: []string{srv.URL}, MaxWait: time.Second})
-	m := waitMsg(t, f, 5*time.Second, func(m ConnMsg) bool { return m.State == Down && m.Attempt == 3 })
-	if Reason(m.Err) != "unavailable: no events" {
-		t.Errorf("Reason = %q", Reason(m.Err))
-	}
-	time.Sleep(500 * time.Millisecond)
-	if n := fetches.Load(); n > 6 {
-		t.Errorf("%d status fetches in about a second, want backoff", n)
+	clk := &watchedClock{Fake: clock.NewFake(epoch), reads: make(chan struct{})}
+	f := startFeed(t, Options{Servers: []string{srv.URL}, Throttle: 10 * time.Millisecond, MaxWait: time.Second, Clock: clk})
+	// The clock stands still but where the test moves it, so each attempt
+	// is due exactly its backoff after the one before.
+	for _, want := range []struct {
+		attempt int
+		backoff time.Duration
+	}{{1, 0}, {2, 500 * time.Millisecond}, {3, time.Second}, {4, time.Second}} {
+		m := waitMsg(t, f, patience, func(m ConnMsg) bool { return m.State == Down })
+		if m.Attempt != want.attempt || Reason(m.Err) != "unavailable: no events" {
+			t.Fatalf("down: attempt %d (%s), want attempt %d (unavailable: no events)", m.Attempt, Reason(m.Err), want.attempt)
+		}
+		if got := m.Retry.Sub(clk.Fake.Now()); got != want.backoff {
+			t.Errorf("attempt %d: retry in %v, want %v", m.Attempt, got, want.backoff)
+		}
+		if !m.Since.Equal(epoch) {
+			t.Errorf("attempt %d: down since %v, want since the first failure", m.Attempt, m.Since)
+		}
+		// Held by the clock, the feed reads it and does not fetch. (The
+		// first retry is at once.) Had it not waited, it would have read
+		// the clock only after its next fetch.
+		if want.backoff > 0 {
+			clk.awaitRead(t)
+		}
+		if n := fetches.Load(); want.backoff > 0 && n != int32(want.attempt) {
+			t.Fatalf("%d status fetches by the end of attempt %d: the feed did not wait for its retry", n, want.attempt)
+		}
+		clk.Advance(want.backoff)
 	}
 }
