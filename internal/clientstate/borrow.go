@@ -1,6 +1,7 @@
 package clientstate
 
 import (
+	"crypto/ed25519"
 	"time"
 
 	"github.com/floatlic/floatlic/internal/token"
@@ -18,15 +19,15 @@ type Borrow struct {
 	Since     time.Time `json:"since"`
 	Expires   time.Time `json:"expires"`
 	Token     string    `json:"token"`
-	ServerKey string    `json:"server_key"`
 }
 
-// Verify checks the token: the server's signature, that it is a borrow token
-// for this feature issued to user at host, and that the record's borrow id,
-// version and expiry are the token's. A token_invalid *wire.Error says what
-// is wrong. Verify does not look at the time: see Expires.
-func (b *Borrow) Verify(user, host string) (token.Token, error) {
-	t, err := verify(b.ServerKey, b.Token, token.KindBorrow, b.Feature, user, host)
+// Verify checks the token: that it chains to the vendor's public key
+// (token.VerifyChain), that it is a borrow token for this feature issued to
+// user at host, and that the record's borrow id, version and expiry are the
+// token's. A token_invalid *wire.Error says what is wrong. Verify does not
+// look at the time: see Expires.
+func (b *Borrow) Verify(vendor ed25519.PublicKey, user, host string) (token.Token, error) {
+	t, err := verify(vendor, b.Token, token.KindBorrow, b.Feature, user, host)
 	if err != nil {
 		return t, err
 	}
