@@ -23,6 +23,7 @@ func borrowCommand() *cli.Command {
 			serverFlag(),
 			jsonFlag(),
 			stateDirFlag(),
+			vendorPubFlag(),
 		},
 		Action: runBorrow,
 	}
