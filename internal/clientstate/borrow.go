@@ -10,15 +10,15 @@ import (
 // Borrow is a license borrowed to one user and host: the server-signed
 // token and what the client needs to give it back early.
 type Borrow struct {
-	Feature   string    `json:"feature"`
-	Version   string    `json:"version"`
-	User      string    `json:"user"`
-	Host      string    `json:"host"`
-	BorrowID  string    `json:"borrow_id"`
-	Server    string    `json:"server"` // the server that lent it
-	Since     time.Time `json:"since"`
-	Expires   time.Time `json:"expires"`
-	Token     string    `json:"token"`
+	Feature  string    `json:"feature"`
+	Version  string    `json:"version"`
+	User     string    `json:"user"`
+	Host     string    `json:"host"`
+	BorrowID string    `json:"borrow_id"`
+	Server   string    `json:"server"` // the server that lent it
+	Since    time.Time `json:"since"`
+	Expires  time.Time `json:"expires"`
+	Token    string    `json:"token"`
 }
 
 // Verify checks the token: that it chains to the vendor's public key

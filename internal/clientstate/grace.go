@@ -25,11 +25,11 @@ const (
 // Grace is the grace record of one user, host and feature: the newest
 // inactive token from a server and the current or latest activation.
 type Grace struct {
-	Feature   string    `json:"feature"`
-	User      string    `json:"user"`
-	Host      string    `json:"host"`
-	Token     string    `json:"token"`
-	Stored    time.Time `json:"stored"`
+	Feature string    `json:"feature"`
+	User    string    `json:"user"`
+	Host    string    `json:"host"`
+	Token   string    `json:"token"`
+	Stored  time.Time `json:"stored"`
 	// The activation; all zero when there is none.
 	TokenID   string    `json:"token_id,omitempty"`
 	Version   string    `json:"version,omitempty"`
