@@ -257,6 +257,7 @@ func TestReloadKeepsCheckoutsAndRefusesBadFile(t *testing.T) {
 
 	// A re-signed file with a bigger COUNT is taken, through the admin API.
 	tmpl := bytes.Replace(demo.Template, []byte("COUNT   = 5"), []byte("COUNT   = 9"), 1)
+	tmpl = bytes.ReplaceAll(tmpl, []byte(demo.TokenKeyPlaceholder), []byte(files.TokenKey))
 	os.WriteFile(filepath.Join(dir, "new.tmpl"), tmpl, 0o644)
 	if _, stderr, code := run(t, "licgen", "sign", "--key", files.VendorKey, "--out", files.License, filepath.Join(dir, "new.tmpl")); code != 0 {
 		t.Fatalf("sign: %s", stderr)

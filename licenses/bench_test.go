@@ -29,7 +29,7 @@ func BenchmarkCheckoutCheckin(b *testing.B) {
 // one locked read and one atomic write of the state file.
 func BenchmarkCheckoutFromBorrow(b *testing.B) {
 	srv := servertest.Start(b, servertest.Options{})
-	c, _ := newClient(b, licenses.Options{Servers: []string{srv.Addr}})
+	c, _ := newClient(b, licenses.Options{Servers: []string{srv.Addr}, VendorKey: vendorKey(b, srv)})
 	ctx := context.Background()
 	if _, err := c.Borrow(ctx, "solver", "", 4); err != nil {
 		b.Fatal(err)

@@ -2,6 +2,7 @@ package licenses
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"time"
 
@@ -36,6 +37,10 @@ func (c *Client) Borrow(ctx context.Context, feature, version string, hours int)
 	if feature == "" || hours < 1 {
 		return nil, wire.Errorf(wire.CodeBadRequest, "borrow: want a feature and at least 1 hour")
 	}
+	if c.opts.VendorKey == nil { // ask before a license leaves the pool for a token no one could trust
+		return nil, wire.Errorf(wire.CodeTokenInvalid, "cannot borrow %s: no vendor public key is configured, so a borrowed license could not be trusted offline (%s)",
+			feature, clientstate.NoVendorKeyHint)
+	}
 	st, err := c.state()
 	if err != nil {
 		return nil, err
@@ -62,9 +67,8 @@ func (c *Client) Borrow(ctx context.Context, feature, version string, hours int)
 		return nil, err
 	}
 	b := clientstate.Borrow{Feature: feature, Version: rep.Version, User: c.opts.User, Host: c.opts.Host,
-		BorrowID: rep.BorrowID, Server: addr, Since: now.UTC(), Expires: rep.Expires,
-		Token: rep.Token, ServerKey: rep.ServerKey}
-	if err := checkBorrowToken(&b, c.opts.User, c.opts.Host); err != nil {
+		BorrowID: rep.BorrowID, Server: addr, Since: now.UTC(), Expires: rep.Expires, Token: rep.Token}
+	if err := checkBorrowToken(&b, c.opts.VendorKey, c.opts.User, c.opts.Host); err != nil {
 		_ = c.returnID(ctx, addr, rep.BorrowID, rep.Token)
 		return nil, err
 	}
@@ -77,24 +81,17 @@ func (c *Client) Borrow(ctx context.Context, feature, version string, hours int)
 	return &out, nil
 }
 
-// checkBorrowToken verifies a token as the server sent it.
-func checkBorrowToken(b *clientstate.Borrow, user, host string) error {
-	tk, err := token.Verify(mustKey(b.ServerKey), b.Token)
+// checkBorrowToken verifies a token as the server sent it: it must chain
+// to the vendor's key, as it will have to offline.
+func checkBorrowToken(b *clientstate.Borrow, vendor ed25519.PublicKey, user, host string) error {
+	tk, _, err := token.VerifyChain(vendor, b.Token)
 	if err != nil {
 		return wire.Errorf(wire.CodeTokenInvalid, "the server's borrow token for %s: %v", b.Feature, err)
 	}
 	// The record takes the token's values, then must verify as a whole.
 	b.Version, b.Expires = tk.Version, tk.Expires
-	_, err = b.Verify(user, host)
+	_, err = b.Verify(vendor, user, host)
 	return err
-}
-
-func mustKey(s string) []byte {
-	k, err := token.DecodeKey(s)
-	if err != nil {
-		return nil // Verify then fails on the key's length
-	}
-	return k
 }
 
 // Return gives the borrowed license of feature back to the server early and
@@ -150,7 +147,7 @@ func (c *Client) Borrows() ([]Borrow, error) {
 	var out []Borrow
 	err = st.View(func(s *stateFile) error {
 		for _, b := range s.BorrowsOf(c.opts.User, c.opts.Host) {
-			if _, err := b.Verify(c.opts.User, c.opts.Host); err != nil || !now.Before(b.Expires) {
+			if _, err := b.Verify(c.opts.VendorKey, c.opts.User, c.opts.Host); err != nil || !now.Before(b.Expires) {
 				continue
 			}
 			out = append(out, borrowOf(&b))

@@ -14,7 +14,7 @@ func borrowSetup(t *testing.T) (*servertest.Server, *clock.Fake, string, *licens
 	fake := clock.NewFake(epoch)
 	srv := servertest.Start(t, servertest.Options{Clock: fake})
 	dir := t.TempDir()
-	c, _ := newClient(t, licenses.Options{Servers: []string{srv.Addr}, Clock: fake, StateDir: dir})
+	c, _ := newClient(t, licenses.Options{Servers: []string{srv.Addr}, Clock: fake, StateDir: dir, VendorKey: vendorKey(t, srv)})
 	return srv, fake, dir, c
 }
 
@@ -50,7 +50,7 @@ func TestBorrowOffline(t *testing.T) {
 		}
 	}
 	// Another process of the same user sees the borrow too.
-	other, _ := newClient(t, licenses.Options{Servers: []string{srv.Addr}, Clock: srv.Clock, StateDir: dir})
+	other, _ := newClient(t, licenses.Options{Servers: []string{srv.Addr}, Clock: srv.Clock, StateDir: dir, VendorKey: vendorKey(t, srv)})
 	if lic, err := other.Checkout(ctx, "solver", ""); err != nil || !lic.IsBorrowed() {
 		t.Fatalf("checkout by another client: %v", err)
 	}
@@ -132,7 +132,7 @@ func TestBorrowRefusals(t *testing.T) {
 	}
 	_, err := c.Borrow(ctx, "solver", "", 1)
 	wantCode(t, err, "bad_request") // borrowed already
-	bob, _ := newClient(t, licenses.Options{Servers: []string{srv.Addr}, User: "bob", Clock: srv.Clock})
+	bob, _ := newClient(t, licenses.Options{Servers: []string{srv.Addr}, User: "bob", Clock: srv.Clock, VendorKey: vendorKey(t, srv)})
 	if _, err := bob.Borrow(ctx, "solver", "", 1); err != nil {
 		t.Fatal(err)
 	}

@@ -199,7 +199,7 @@ func (c *Client) fromServer(ctx context.Context, feature, version string) (*Lice
 		return nil, ErrClosed
 	}
 	if c.opts.AllowGrace && rep.GraceToken != "" {
-		c.keepGraceToken(feature, rep.GraceToken, rep.ServerKey)
+		c.keepGraceToken(feature, rep.GraceToken)
 	}
 	c.reportGraces(ctx, addr)
 	return lic, nil
@@ -251,7 +251,7 @@ func (c *Client) fromBorrow(feature, version string) (*License, error) {
 		if b == nil {
 			return errNoBorrow
 		}
-		tk, err := b.Verify(c.opts.User, c.opts.Host)
+		tk, err := b.Verify(c.opts.VendorKey, c.opts.User, c.opts.Host)
 		if err != nil {
 			return err
 		}

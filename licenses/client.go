@@ -2,6 +2,7 @@ package licenses
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
@@ -59,6 +60,10 @@ type Client struct {
 // New returns a client with opts. It contacts no server.
 func New(opts Options) (*Client, error) {
 	o := opts.withDefaults()
+	if o.VendorKey != nil && len(o.VendorKey) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("vendor key: %d bytes, want an Ed25519 public key of %d (see ParseVendorKey)",
+			len(o.VendorKey), ed25519.PublicKeySize)
+	}
 	servers := make([]string, 0, len(o.Servers))
 	for _, s := range o.Servers {
 		addr, err := normAddr(s, o.TLSConfig != nil)

@@ -52,7 +52,19 @@
 //
 // Grace tokens, borrows and the latest time seen live in a per-user state
 // dir (Options.StateDir; LIC_STATE_DIR; the user's config dir), shared
-// safely by several processes of the same user. Tokens are verified with the
-// server's key and must name this user and host; a clock set back by more
+// safely by several processes of the same user. A clock set back by more
 // than 5 minutes makes grace and borrow refuse with clock_windback.
+//
+// # Trust
+//
+// The user can edit the state dir, so nothing in it is trusted on its own.
+// Each token carries the vendor-signed FEATURE block of its license, whose
+// TOKEN_KEY names the license server key(s) that may sign tokens; the client
+// checks the block with Options.VendorKey (the vendor's public key, which
+// the application carries, compiled in), then the token's signature with a
+// key the block names, then the token's feature, version, GRACE or BORROW
+// hours, user and host. A token that does not chain is refused with
+// token_invalid. Without a VendorKey no token can be trusted: Borrow
+// refuses before taking a license, grace tokens are not kept, stored ones
+// are refused.
 package licenses

@@ -9,14 +9,25 @@ import (
 	"github.com/floatlic/floatlic/licenses"
 )
 
+// vendorPub is the vendor's public key as the application carries it:
+// compiled in, for example with
+// go build -ldflags "-X main.vendorPub=BASE64". Here it is the key of the
+// examples' demo server, set by TestMain.
+var vendorPub string
+
 // An application checks a license out when it starts, lets automatic
 // heartbeats keep it, and checks everything in when it ends. The servers
 // come from LIC_SERVER here; a HAL license would pass its HAL_SERVERS.
 func Example() {
 	ctx := context.Background()
+	vendorKey, err := licenses.ParseVendorKey(vendorPub)
+	if err != nil {
+		log.Fatal(err)
+	}
 	c, err := licenses.New(licenses.Options{
-		AutoHeartbeat: true, // heartbeat at the interval the server asks for
-		AllowGrace:    true, // run on a grace license if the server is gone
+		AutoHeartbeat: true,      // heartbeat at the interval the server asks for
+		AllowGrace:    true,      // run on a grace license if the server is gone
+		VendorKey:     vendorKey, // grace and borrow tokens must chain to it
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -77,10 +88,15 @@ func ExampleOptions_heartbeats() {
 }
 
 // Borrowing takes a license out of the pool for some hours: until then the
-// application runs with no network, and Return gives it back early.
+// application runs with no network, and Return gives it back early. The
+// borrowed token is trusted offline only through the vendor's key.
 func ExampleClient_Borrow() {
 	ctx := context.Background()
-	c, err := licenses.New(licenses.Options{})
+	vendorKey, err := licenses.ParseVendorKey(vendorPub)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := licenses.New(licenses.Options{VendorKey: vendorKey})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -110,10 +126,14 @@ func ExampleClient_Borrow() {
 }
 
 // Each checkout of a feature with GRACE stores an inactive grace token when
-// the application allows grace.
+// the application allows grace, and the token chains to the vendor's key.
 func ExampleClient_Grace() {
 	ctx := context.Background()
-	c, err := licenses.New(licenses.Options{AllowGrace: true})
+	vendorKey, err := licenses.ParseVendorKey(vendorPub)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := licenses.New(licenses.Options{AllowGrace: true, VendorKey: vendorKey})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func (c *Client) graceState(g *clientstate.Grace) GraceState {
 	if state == GraceActive || state == GraceCooldown {
 		gs.Activated, gs.Version = g.Activated, g.Version
 	}
-	if tk, err := g.Verify(c.opts.User, c.opts.Host); err == nil {
+	if tk, err := g.Verify(c.opts.VendorKey, c.opts.User, c.opts.Host); err == nil {
 		gs.Hours = tk.GraceHours
 		if gs.Version == "" {
 			gs.Version = tk.Version
@@ -90,22 +90,23 @@ func (c *Client) graceState(g *clientstate.Grace) GraceState {
 }
 
 // keepGraceToken stores the inactive grace token a server sent with a
-// checkout, after checking it was signed for this user and host. A token
-// that does not verify is dropped: grace is a fallback, never a reason to
-// fail a checkout that succeeded.
-func (c *Client) keepGraceToken(feature, tok, key string) {
+// checkout, after checking that it chains to the vendor's key and was
+// signed for this user and host. A token that does not verify (or with no
+// vendor key, that cannot) is dropped: grace is a fallback, never a reason
+// to fail a checkout that succeeded.
+func (c *Client) keepGraceToken(feature, tok string) {
 	st, err := c.state()
 	if err != nil {
 		return
 	}
-	g := clientstate.Grace{Feature: feature, User: c.opts.User, Host: c.opts.Host, Token: tok, ServerKey: key}
-	if _, err := g.Verify(c.opts.User, c.opts.Host); err != nil {
+	g := clientstate.Grace{Feature: feature, User: c.opts.User, Host: c.opts.Host, Token: tok}
+	if _, err := g.Verify(c.opts.VendorKey, c.opts.User, c.opts.Host); err != nil {
 		return
 	}
 	now := c.now()
 	_ = st.Update(func(s *stateFile) error {
 		_, _ = s.Observe(now) // a server answered: the clock need not be right for that
-		s.StoreGraceToken(c.opts.User, c.opts.Host, feature, tok, key, now)
+		s.StoreGraceToken(c.opts.User, c.opts.Host, feature, tok, now)
 		return nil
 	})
 }
@@ -125,7 +126,7 @@ func (c *Client) fromGrace(feature, version string, cause error) (*License, erro
 			return wire.Errorf(wire.CodeNoServer, "%s; no grace license of %s is stored for %s@%s (a checkout from a server with grace allowed stores one)",
 				errMessage(cause), feature, c.opts.User, c.opts.Host)
 		}
-		tk, err := g.Verify(c.opts.User, c.opts.Host)
+		tk, err := g.Verify(c.opts.VendorKey, c.opts.User, c.opts.Host)
 		if err != nil {
 			return err
 		}

@@ -23,7 +23,8 @@ func graceSetup(t *testing.T) (*servertest.Server, *clock.Fake, string, *license
 	fake := clock.NewFake(epoch)
 	srv := servertest.Start(t, servertest.Options{Clock: fake})
 	dir := t.TempDir()
-	c, _ := newClient(t, licenses.Options{Servers: []string{srv.Addr}, AllowGrace: true, Clock: fake, StateDir: dir})
+	c, _ := newClient(t, licenses.Options{Servers: []string{srv.Addr}, AllowGrace: true, Clock: fake, StateDir: dir,
+		VendorKey: vendorKey(t, srv)})
 	return srv, fake, dir, c
 }
 
@@ -151,7 +152,7 @@ func TestGraceOffByDefault(t *testing.T) {
 	fake := clock.NewFake(epoch)
 	srv := servertest.Start(t, servertest.Options{Clock: fake})
 	ctx := testCtx(t)
-	c, _ := newClient(t, licenses.Options{Servers: []string{srv.Addr}, Clock: fake})
+	c, _ := newClient(t, licenses.Options{Servers: []string{srv.Addr}, Clock: fake, VendorKey: vendorKey(t, srv)})
 	if _, err := c.Checkout(ctx, "cad_pro", ""); err != nil {
 		t.Fatal(err)
 	}

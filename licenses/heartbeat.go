@@ -190,7 +190,7 @@ func (c *Client) recheckout(ctx context.Context, addr string, lics []*License) e
 			_ = c.checkinID(ctx, got, rep.CheckoutID)
 		}
 		if c.opts.AllowGrace && rep.GraceToken != "" {
-			c.keepGraceToken(l.feature, rep.GraceToken, rep.ServerKey)
+			c.keepGraceToken(l.feature, rep.GraceToken)
 		}
 	}
 	return errors.Join(errs...)

@@ -2,7 +2,9 @@ package licenses_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +12,21 @@ import (
 	"github.com/floatlic/floatlic/internal/servertest"
 	"github.com/floatlic/floatlic/licenses"
 )
+
+// vendorKey returns the vendor public key of srv's license, as the
+// vendor's application carries it.
+func vendorKey(t testing.TB, srv *servertest.Server) ed25519.PublicKey {
+	t.Helper()
+	data, err := os.ReadFile(srv.Files.VendorPub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := licenses.ParseVendorKey(string(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
 
 // testCtx returns a context that ends with the test, bounded.
 func testCtx(t testing.TB) context.Context {

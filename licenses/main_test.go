@@ -50,8 +50,13 @@ func startDemoServer(dir string) (addr string, stop func(), err error) {
 	if err != nil {
 		return "", nil, err
 	}
+	text, err := os.ReadFile(files.VendorPub)
+	if err != nil {
+		return "", nil, err
+	}
+	vendorPub = string(text)
 	srv, err := server.New(server.Config{Licenses: []string{files.License}, VendorPub: pub,
-		DataDir: filepath.Join(dir, "data"), HeartbeatInterval: time.Second,
+		DataDir: files.DataDir, HeartbeatInterval: time.Second,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return "", nil, err

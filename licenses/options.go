@@ -1,6 +1,7 @@
 package licenses
 
 import (
+	"crypto/ed25519"
 	"crypto/tls"
 	"net/http"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/licfile"
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
@@ -108,6 +110,23 @@ type Options struct {
 	// AllowGrace lets Checkout fall back on a grace license when no server
 	// can be reached, and makes it keep the grace tokens servers hand out.
 	AllowGrace bool
+
+	// VendorKey is the vendor's Ed25519 public key, the one that signs the
+	// licenses: the trust anchor of every grace and borrow token, which the
+	// client verifies through the vendor-signed license block it carries
+	// (the block's TOKEN_KEY names the server key that signed the token).
+	// The application carries it — compiled in, never read from a file or
+	// variable its user controls (ParseVendorKey reads the text of a .pub
+	// file). Without it, tokens cannot be trusted: Borrow refuses, grace
+	// tokens are not kept, and stored ones are refused with token_invalid.
+	VendorKey ed25519.PublicKey
+}
+
+// ParseVendorKey parses a vendor public key written as the text of the .pub
+// file licgen keygen writes, or as the bare base64 line in it (handy for
+// go build -ldflags "-X main.vendorKey=BASE64").
+func ParseVendorKey(text string) (ed25519.PublicKey, error) {
+	return licfile.ParsePublicKey([]byte(text))
 }
 
 // ParseServers splits a server list written as LIC_SERVER

@@ -1,6 +1,7 @@
 package clientstate
 
 import (
+	"crypto/ed25519"
 	"time"
 
 	"github.com/floatlic/floatlic/internal/token"
@@ -9,24 +10,24 @@ import (
 // Borrow is a license borrowed to one user and host: the server-signed
 // token and what the client needs to give it back early.
 type Borrow struct {
-	Feature   string    `json:"feature"`
-	Version   string    `json:"version"`
-	User      string    `json:"user"`
-	Host      string    `json:"host"`
-	BorrowID  string    `json:"borrow_id"`
-	Server    string    `json:"server"` // the server that lent it
-	Since     time.Time `json:"since"`
-	Expires   time.Time `json:"expires"`
-	Token     string    `json:"token"`
-	ServerKey string    `json:"server_key"`
+	Feature  string    `json:"feature"`
+	Version  string    `json:"version"`
+	User     string    `json:"user"`
+	Host     string    `json:"host"`
+	BorrowID string    `json:"borrow_id"`
+	Server   string    `json:"server"` // the server that lent it
+	Since    time.Time `json:"since"`
+	Expires  time.Time `json:"expires"`
+	Token    string    `json:"token"`
 }
 
-// Verify checks the token: the server's signature, that it is a borrow token
-// for this feature issued to user at host, and that the record's borrow id,
-// version and expiry are the token's. A token_invalid *wire.Error says what
-// is wrong. Verify does not look at the time: see Expires.
-func (b *Borrow) Verify(user, host string) (token.Token, error) {
-	t, err := verify(b.ServerKey, b.Token, token.KindBorrow, b.Feature, user, host)
+// Verify checks the token: that it chains to the vendor's public key
+// (token.VerifyChain), that it is a borrow token for this feature issued to
+// user at host, and that the record's borrow id, version and expiry are the
+// token's. A token_invalid *wire.Error says what is wrong. Verify does not
+// look at the time: see Expires.
+func (b *Borrow) Verify(vendor ed25519.PublicKey, user, host string) (token.Token, error) {
+	t, err := verify(vendor, b.Token, token.KindBorrow, b.Feature, user, host)
 	if err != nil {
 		return t, err
 	}

@@ -10,10 +10,12 @@
 // so several processes of the same user can share the directory and a crash
 // never leaves half a file. Readers take a shared lock.
 //
-// The tokens in the file are signed by the license server (package token);
-// this package verifies them against the server key stored with them and
-// against the user and host of the caller, so a hand-edited token is
-// refused. What the file records about activations (when a grace period
+// The tokens in the file are signed by the license server (package token)
+// and carry the vendor-signed license block that names the server's key.
+// This package verifies them against the vendor's public key, which the
+// caller (the vendor's application) supplies, never against anything stored
+// in the file, and against the user and host of the caller: a hand-edited
+// or re-signed token is refused. What the file records about activations (when a grace period
 // started) is not signed: the server hears of every activation when the
 // client reaches it again, which is where overuse shows.
 package clientstate

@@ -1,6 +1,8 @@
 package clientstate
 
 import (
+	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"time"
 
@@ -23,12 +25,11 @@ const (
 // Grace is the grace record of one user, host and feature: the newest
 // inactive token from a server and the current or latest activation.
 type Grace struct {
-	Feature   string    `json:"feature"`
-	User      string    `json:"user"`
-	Host      string    `json:"host"`
-	Token     string    `json:"token"`
-	ServerKey string    `json:"server_key"`
-	Stored    time.Time `json:"stored"`
+	Feature string    `json:"feature"`
+	User    string    `json:"user"`
+	Host    string    `json:"host"`
+	Token   string    `json:"token"`
+	Stored  time.Time `json:"stored"`
 	// The activation; all zero when there is none.
 	TokenID   string    `json:"token_id,omitempty"`
 	Version   string    `json:"version,omitempty"`
@@ -77,11 +78,12 @@ func (g *Grace) clearActivation() {
 	g.Activated, g.Expires = time.Time{}, time.Time{}
 }
 
-// Verify checks the stored token: the server's signature, that it is an
-// inactive grace token for this feature, and that it was issued to user at
-// host. A token_invalid *wire.Error says what is wrong.
-func (g *Grace) Verify(user, host string) (token.Token, error) {
-	t, err := verify(g.ServerKey, g.Token, token.KindGrace, g.Feature, user, host)
+// Verify checks the stored token: that it chains to the vendor's public key
+// (token.VerifyChain), that it is an inactive grace token for this feature,
+// and that it was issued to user at host. A token_invalid *wire.Error says
+// what is wrong.
+func (g *Grace) Verify(vendor ed25519.PublicKey, user, host string) (token.Token, error) {
+	t, err := verify(vendor, g.Token, token.KindGrace, g.Feature, user, host)
 	if err != nil {
 		return t, err
 	}
@@ -91,14 +93,18 @@ func (g *Grace) Verify(user, host string) (token.Token, error) {
 	return t, nil
 }
 
-// verify checks a stored token's signature with the stored server key and
-// its kind, feature, user and host.
-func verify(key, tok, kind, feature, user, host string) (token.Token, error) {
-	pub, err := token.DecodeKey(key)
-	if err != nil {
-		return token.Token{}, invalid("%s token for %s: %v", kind, feature, err)
+// NoVendorKeyHint says how to give a client the vendor's public key.
+const NoVendorKeyHint = "the application sets licenses.Options.VendorKey; licborrow takes --vendor-pub FILE or LIC_VENDOR_PUB"
+
+// verify checks that a stored token chains to the vendor's key, and its
+// kind, feature, user and host. A key stored beside the token proves
+// nothing: the user can edit this file.
+func verify(vendor ed25519.PublicKey, tok, kind, feature, user, host string) (token.Token, error) {
+	t, _, err := token.VerifyChain(vendor, tok)
+	if errors.Is(err, token.ErrNoVendorKey) {
+		return t, invalid("the %s token for %s cannot be trusted: no vendor public key is configured (%s)",
+			kind, feature, NoVendorKeyHint)
 	}
-	t, err := token.Verify(pub, tok)
 	if err != nil {
 		return t, invalid("%s token for %s: %v", kind, feature, err)
 	}

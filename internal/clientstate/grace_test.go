@@ -4,28 +4,73 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/licfile"
 	"github.com/floatlic/floatlic/internal/token"
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func testKey(t *testing.T) (ed25519.PrivateKey, string) {
+// chain is a vendor key and a license naming a server's token key, as a
+// real setup has them.
+type chain struct {
+	vendor ed25519.PublicKey
+	server ed25519.PrivateKey
+	blocks map[string]string // feature → vendor-signed block
+}
+
+func testChain(t *testing.T) *chain {
 	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(nil)
+	vendorPub, vendor, err := ed25519.GenerateKey(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return priv, token.EncodeKey(pub)
+	_, server, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := fmt.Sprintf(`FEATURE cad_pro {
+  VENDOR = acme
+  VERSION = 2.0
+  COUNT = 5
+  GRACE = 48
+  EXPIRE = 2030-12-31
+  TOKEN_KEY = %[1]s
+}
+FEATURE solver {
+  VENDOR = acme
+  VERSION = 3.1
+  COUNT = 2
+  BORROW = 24
+  EXPIRE = 2030-12-31
+  TOKEN_KEY = %[1]s
+}
+`, token.PublicText(server))
+	signed, err := licfile.Sign("t.tmpl", []byte(tmpl), vendor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := licfile.Parse("t.lic", signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &chain{vendor: vendorPub, server: server, blocks: map[string]string{}}
+	for _, ft := range f.Features {
+		c.blocks[ft.Name] = string(licfile.Format(ft))
+	}
+	return c
 }
 
-func sign(t *testing.T, key ed25519.PrivateKey, tk token.Token) string {
+// sign signs tk with the server's key, with the license block of its feature.
+func (c *chain) sign(t *testing.T, tk token.Token) string {
 	t.Helper()
-	s, err := token.Sign(key, tk)
+	tk.License = c.blocks[tk.Feature]
+	s, err := token.Sign(c.server, tk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,12 +101,12 @@ func graceToken(feature string) token.Token {
 }
 
 func TestGraceStateMachine(t *testing.T) {
-	key, pub := testKey(t)
+	c := testChain(t)
 	st := &State{}
 	if g := st.Grace("ann", "ws1", "cad_pro"); g != nil {
 		t.Fatalf("grace before any token = %+v", g)
 	}
-	st.StoreGraceToken("ann", "ws1", "cad_pro", sign(t, key, graceToken("cad_pro")), pub, t0)
+	st.StoreGraceToken("ann", "ws1", "cad_pro", c.sign(t, graceToken("cad_pro")), t0)
 	g := st.Grace("ann", "ws1", "cad_pro")
 	expect := func(now time.Time, state string, expires, until time.Time) {
 		t.Helper()
@@ -73,7 +118,7 @@ func TestGraceStateMachine(t *testing.T) {
 	zero := time.Time{}
 	expect(t0, GraceInactive, zero, zero)
 
-	tk, err := g.Verify("ann", "ws1")
+	tk, err := g.Verify(c.vendor, "ann", "ws1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +134,7 @@ func TestGraceStateMachine(t *testing.T) {
 	// A server coming back hands out a new token: the expiry stays.
 	next := graceToken("cad_pro")
 	next.ID = "g2"
-	st.StoreGraceToken("ann", "ws1", "cad_pro", sign(t, key, next), pub, act.Add(2*time.Hour))
+	st.StoreGraceToken("ann", "ws1", "cad_pro", c.sign(t, next), act.Add(2*time.Hour))
 	g = st.Grace("ann", "ws1", "cad_pro")
 	expect(act.Add(3*time.Hour), GraceActive, exp, zero)
 
@@ -97,12 +142,12 @@ func TestGraceStateMachine(t *testing.T) {
 	expect(exp, GraceCooldown, exp, until)
 	expect(until.Add(-time.Second), GraceCooldown, exp, until)
 	// A token stored during the cooldown does not end it either.
-	st.StoreGraceToken("ann", "ws1", "cad_pro", sign(t, key, next), pub, exp.Add(time.Hour))
+	st.StoreGraceToken("ann", "ws1", "cad_pro", c.sign(t, next), exp.Add(time.Hour))
 	g = st.Grace("ann", "ws1", "cad_pro")
 	expect(exp.Add(2*time.Hour), GraceCooldown, exp, until)
 
 	expect(until, GraceInactive, zero, zero)
-	st.StoreGraceToken("ann", "ws1", "cad_pro", sign(t, key, next), pub, until)
+	st.StoreGraceToken("ann", "ws1", "cad_pro", c.sign(t, next), until)
 	g = st.Grace("ann", "ws1", "cad_pro")
 	if !g.Activated.IsZero() {
 		t.Errorf("activation kept after the cooldown: %+v", g)
@@ -111,9 +156,9 @@ func TestGraceStateMachine(t *testing.T) {
 }
 
 func TestGraceIsPerUserAndHost(t *testing.T) {
-	key, pub := testKey(t)
+	c := testChain(t)
 	st := &State{}
-	st.StoreGraceToken("ann", "ws1", "cad_pro", sign(t, key, graceToken("cad_pro")), pub, t0)
+	st.StoreGraceToken("ann", "ws1", "cad_pro", c.sign(t, graceToken("cad_pro")), t0)
 	for _, who := range [][2]string{{"bob", "ws1"}, {"ann", "ws2"}} {
 		if g := st.Grace(who[0], who[1], "cad_pro"); g != nil {
 			t.Errorf("%s@%s sees ann's grace record", who[0], who[1])
@@ -125,55 +170,70 @@ func TestGraceIsPerUserAndHost(t *testing.T) {
 }
 
 func TestGraceVerify(t *testing.T) {
-	key, pub := testKey(t)
-	_, otherPub := testKey(t)
-	good := sign(t, key, graceToken("cad_pro"))
+	c := testChain(t)
+	good := c.sign(t, graceToken("cad_pro"))
+	_, userKey, _ := ed25519.GenerateKey(nil)
+	userSigned := func(edit func(*token.Token)) string { // re-signed with a key the user made
+		tk := graceToken("cad_pro")
+		tk.License = c.blocks["cad_pro"]
+		edit(&tk)
+		s, _ := token.Sign(userKey, tk)
+		return s
+	}
+	_, otherVendor, _ := ed25519.GenerateKey(nil)
 	tests := []struct {
-		name                          string
-		tok, key, feature, user, host string
-		ok                            bool
+		name                     string
+		tok, feature, user, host string
+		vendor                   ed25519.PublicKey
+		want                     string // "" for valid
 	}{
-		{name: "good", tok: good, key: pub, ok: true},
-		{name: "longer grace", tok: tamper(t, good, func(tk *token.Token) { tk.GraceHours = 168 }), key: pub},
-		{name: "another user in token", tok: tamper(t, good, func(tk *token.Token) { tk.User = "bob" }), key: pub},
-		{name: "used by another user", tok: good, key: pub, user: "bob"},
-		{name: "used on another host", tok: good, key: pub, host: "ws2"},
-		{name: "other feature", tok: good, key: pub, feature: "solver"},
-		{name: "other server key", tok: good, key: otherPub},
-		{name: "bad key", tok: good, key: "AAAA"},
-		{name: "garbage", tok: "garbage", key: pub},
-		{name: "borrow token", tok: sign(t, key, token.Token{Kind: token.KindBorrow, ID: "b", Feature: "cad_pro",
-			User: "ann", Host: "ws1", Expires: t0.Add(time.Hour)}), key: pub},
-		{name: "grace token with expiry", tok: sign(t, key, func() token.Token {
+		{name: "good", tok: good},
+		{name: "longer grace", tok: tamper(t, good, func(tk *token.Token) { tk.GraceHours = 168 }), want: "not signed by a TOKEN_KEY"},
+		{name: "another user in token", tok: tamper(t, good, func(tk *token.Token) { tk.User = "bob" }), want: "not signed by a TOKEN_KEY"},
+		{name: "used by another user", tok: good, user: "bob", want: "issued to ann@ws1, not bob@ws1"},
+		{name: "used on another host", tok: good, host: "ws2", want: "not ann@ws2"},
+		{name: "other feature", tok: good, feature: "solver", want: "was issued for cad_pro"},
+		{name: "re-signed by the user", tok: userSigned(func(tk *token.Token) { tk.GraceHours = 168 }), want: "not signed by a TOKEN_KEY"},
+		{name: "other vendor key", tok: good, vendor: otherVendor.Public().(ed25519.PublicKey), want: "not signed by the vendor's key"},
+		{name: "no vendor key", tok: good, vendor: ed25519.PublicKey{}, want: "no vendor public key is configured"},
+		{name: "garbage", tok: "garbage", want: "no signature"},
+		{name: "borrow token", tok: c.sign(t, token.Token{Kind: token.KindBorrow, ID: "b", Feature: "cad_pro",
+			Version: "2.0", User: "ann", Host: "ws1", Issued: t0, Expires: t0.Add(time.Hour)}), want: "allows 0 hours"},
+		{name: "grace token with expiry", tok: c.sign(t, func() token.Token {
 			tk := graceToken("cad_pro")
 			tk.Expires = t0.Add(time.Hour)
 			return tk
-		}()), key: pub},
+		}()), want: "not an inactive token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := Grace{Feature: or(tt.feature, "cad_pro"), User: "ann", Host: "ws1", Token: tt.tok, ServerKey: tt.key}
-			_, err := g.Verify(or(tt.user, "ann"), or(tt.host, "ws1"))
-			if tt.ok {
+			vendor := c.vendor
+			if tt.vendor != nil {
+				vendor = tt.vendor
+			}
+			g := Grace{Feature: or(tt.feature, "cad_pro"), User: "ann", Host: "ws1", Token: tt.tok}
+			_, err := g.Verify(vendor, or(tt.user, "ann"), or(tt.host, "ws1"))
+			if tt.want == "" {
 				if err != nil {
 					t.Fatalf("Verify = %v", err)
 				}
 				return
 			}
-			if e, ok := err.(*wire.Error); !ok || e.Code != wire.CodeTokenInvalid {
-				t.Fatalf("Verify = %v, want token_invalid", err)
+			if e, ok := err.(*wire.Error); !ok || e.Code != wire.CodeTokenInvalid || !strings.Contains(e.Message, tt.want) {
+				t.Fatalf("Verify = %v, want token_invalid saying %q", err, tt.want)
 			}
 		})
 	}
 }
 
 func TestBorrowVerify(t *testing.T) {
-	key, pub := testKey(t)
+	c := testChain(t)
 	exp := t0.Add(24 * time.Hour)
-	tok := sign(t, key, token.Token{Kind: token.KindBorrow, ID: "b1", Feature: "solver", Version: "3.1",
+	tok := c.sign(t, token.Token{Kind: token.KindBorrow, ID: "b1", Feature: "solver", Version: "3.1",
 		User: "ann", Host: "ws1", Issued: t0, Expires: exp})
 	good := Borrow{Feature: "solver", Version: "3.1", User: "ann", Host: "ws1", BorrowID: "b1",
-		Expires: exp, Token: tok, ServerKey: pub}
+		Expires: exp, Token: tok}
+	_, userKey, _ := ed25519.GenerateKey(nil)
 	tests := []struct {
 		name string
 		edit func(*Borrow)
@@ -186,6 +246,18 @@ func TestBorrowVerify(t *testing.T) {
 			b.Token = tamper(t, b.Token, func(tk *token.Token) { tk.Expires = exp.Add(240 * time.Hour) })
 			b.Expires = exp.Add(240 * time.Hour)
 		}},
+		{name: "token re-signed by the user", edit: func(b *Borrow) {
+			tk, _, _ := token.VerifyChain(c.vendor, b.Token)
+			tk.Expires = t0.Add(365 * 24 * time.Hour)
+			b.Token, _ = token.Sign(userKey, tk)
+			b.Expires = tk.Expires
+		}},
+		{name: "longer than BORROW, by the server's key", edit: func(b *Borrow) {
+			tk, _, _ := token.VerifyChain(c.vendor, b.Token)
+			tk.Expires = t0.Add(25 * time.Hour)
+			b.Token, _ = token.Sign(c.server, tk)
+			b.Expires = tk.Expires
+		}},
 		{name: "token host edited", edit: func(b *Borrow) {
 			b.Token = tamper(t, b.Token, func(tk *token.Token) { tk.Host = "ws9" })
 		}},
@@ -196,7 +268,7 @@ func TestBorrowVerify(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := good
 			tt.edit(&b)
-			_, err := b.Verify(or(tt.user, "ann"), "ws1")
+			_, err := b.Verify(c.vendor, or(tt.user, "ann"), "ws1")
 			if tt.ok != (err == nil) {
 				t.Fatalf("Verify = %v, want ok=%v", err, tt.ok)
 			}

@@ -52,6 +52,11 @@ type Feature struct {
 	Start       time.Time // zero when no START
 	HostOK      bool      // HOSTID absent or matching this machine
 	HostIDs     []string
+	// TokenKeys are the license's TOKEN_KEY: the server keys that may sign
+	// its grace and borrow tokens. Block is the vendor-signed FEATURE
+	// block that tokens carry as proof of them (licfile.Format).
+	TokenKeys []string
+	Block     string
 }
 
 // Config tunes the engine.

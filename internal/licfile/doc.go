@@ -29,7 +29,12 @@
 // BORROW (hours, 1..8760) and HAL_SERVERS (exactly three distinct host:port,
 // in role order #1 #2 #3) need COUNT. START is an optional date, not after
 // EXPIRE. HOSTID is an optional list of host ids; with HAL_SERVERS it holds
-// exactly three, one per server in the same order. Unknown fields, repeated
+// exactly three, one per server in the same order. TOKEN_KEY (needs COUNT)
+// names the license server's token key: the base64 Ed25519 public key that
+// `licd token-key` prints, whose signature on a grace or borrow token a
+// client trusts offline. It holds one key, or with HAL_SERVERS one key the
+// three nodes share or three keys, one per server in role order; keys are
+// distinct, strict base64 of 32 bytes. Unknown fields, repeated
 // fields and repeated feature names are errors, as are text outside blocks,
 // unclosed blocks and a file with no block. Parse reports every problem in
 // one ErrorList, each naming the file, line, feature and field; a file with
@@ -44,7 +49,9 @@
 // KEY is an Ed25519 signature by the vendor's key over Canonical(feature):
 // the feature's name and every other field, sorted and normalised. Layout,
 // comments, quoting and the order of fields may change freely; any change
-// of a value breaks the signature.
+// of a value breaks the signature. Format writes one feature as a block of
+// its own that verifies with the same key, which is how a license server
+// proves to a client which token key the vendor named.
 //
 // # Key files
 //

@@ -1,6 +1,8 @@
 package licfile
 
 import (
+	"crypto/ed25519"
+	"encoding/base64"
 	"strings"
 	"time"
 )
@@ -36,6 +38,7 @@ type Feature struct {
 	Expire     string   // EXPIRE: "YYYY-MM-DD" or "permanent"
 	Start      string   // START: "YYYY-MM-DD" or ""
 	HostID     []string // HOSTID values; with HAL_SERVERS one per server, in the same order
+	TokenKey   []string // TOKEN_KEY: base64 Ed25519 public keys that may sign grace and borrow tokens
 	Key        string   // KEY: base64 Ed25519 signature, "" if unsigned
 
 	lines map[string]int // field name → line
@@ -48,6 +51,20 @@ func (f *Feature) FieldLine(field string) int {
 		return n
 	}
 	return f.Line
+}
+
+// TokenKeys returns the public keys of TOKEN_KEY: the keys of the license
+// servers that may sign grace and borrow tokens for the feature. A key that
+// does not decode (only in a Feature that did not come from Parse) is left
+// out.
+func (f *Feature) TokenKeys() []ed25519.PublicKey {
+	var out []ed25519.PublicKey
+	for _, k := range f.TokenKey {
+		if b, err := base64.StdEncoding.Strict().DecodeString(k); err == nil && len(b) == ed25519.PublicKeySize {
+			out = append(out, ed25519.PublicKey(b))
+		}
+	}
+	return out
 }
 
 // Counted reports whether the feature has a COUNT, i.e. is a network

@@ -22,6 +22,8 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Add([]byte(feature("COUNT = 5", `HAL_SERVERS = "a:1 b:1 c:1"`, `HOSTID = "x y z"`)))
+	f.Add([]byte(feature("COUNT = 5", `HAL_SERVERS = "a:1 b:1 c:1"`, `TOKEN_KEY = "`+tk1+" "+tk2+" "+tk3+`"`)))
+	f.Add([]byte(feature("COUNT = 5", "TOKEN_KEY = "+tk1+"=")))
 	f.Add([]byte("FEATURE a\n{\nKEY=\"\n}\n"))
 	f.Add([]byte(""))
 	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
@@ -54,11 +56,31 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("feature %s changed meaning when signed", ft.Name)
 			}
 		}
+		for _, ft := range again.Features {
+			checkFormat(t, ft, pub)
+		}
 		resigned, err := Sign("f.lic", signed, key)
 		if err != nil || !bytes.Equal(resigned, signed) {
 			t.Fatalf("signing twice differs (err %v)", err)
 		}
 	})
+}
+
+// checkFormat checks that Format gives a block that parses on its own to
+// the same canonical form and KEY, and verifies.
+func checkFormat(t *testing.T, ft *Feature, pub ed25519.PublicKey) {
+	t.Helper()
+	block := Format(ft)
+	one, err := Parse("block", block)
+	if err != nil {
+		t.Fatalf("Format output does not parse: %v\n%s", err, block)
+	}
+	if len(one.Features) != 1 || !bytes.Equal(Canonical(one.Features[0]), Canonical(ft)) || one.Features[0].Key != ft.Key {
+		t.Fatalf("Format changed feature %s:\n%s", ft.Name, block)
+	}
+	if err := one.Verify(pub); err != nil {
+		t.Fatalf("Format output does not verify: %v\n%s", err, block)
+	}
 }
 
 // onlyKeyErrors reports whether every problem in err is about a KEY field,

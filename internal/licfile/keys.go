@@ -80,6 +80,29 @@ func ReadPublicKey(path string) (ed25519.PublicKey, error) {
 	return ed25519.PublicKey(key), nil
 }
 
+// ParsePublicKey parses a public key given as the text of a .pub file that
+// WriteKeyPair writes, or as the bare base64 line of one: the forms a
+// vendor compiles into an application or puts in an environment variable.
+func ParsePublicKey(text []byte) (ed25519.PublicKey, error) {
+	var lines []string
+	for l := range strings.Lines(string(text)) {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 2 && lines[0] == publicKeyHeader {
+		lines = lines[1:]
+	}
+	if len(lines) != 1 {
+		return nil, fmt.Errorf("not a public key: want the text of a .pub file (licgen keygen writes one) or its base64 line")
+	}
+	key, err := base64.StdEncoding.DecodeString(lines[0])
+	if err != nil || len(key) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("not a public key: want %d bytes of base64", ed25519.PublicKeySize)
+	}
+	return ed25519.PublicKey(key), nil
+}
+
 // readKey reads a key file: the header line, then one line of base64.
 // Blank lines and lines starting with '#' are skipped.
 func readKey(path, header string, size int) ([]byte, error) {

@@ -129,3 +129,40 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Errorf("error %v: want ErrNotExist without the temporary name", err)
 	}
 }
+
+func TestParsePublicKey(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "v")
+	if err := WriteKeyPair(prefix, false); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.ReadFile(prefix + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ReadPublicKey(prefix + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := strings.Split(strings.TrimSpace(string(file)), "\n")[1]
+	seed, _ := os.ReadFile(prefix + ".key")
+	tests := []struct {
+		name, in string
+		ok       bool
+	}{
+		{"pub file", string(file), true},
+		{"bare base64", bare, true},
+		{"bare with spaces and comment", "# vendor acme\n  " + bare + "  \n", true},
+		{"private key file", string(seed), false},
+		{"two keys", bare + "\n" + bare, false},
+		{"short", "c2hvcnQ=", false},
+		{"empty", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParsePublicKey([]byte(tt.in))
+			if tt.ok != (err == nil) || (tt.ok && !got.Equal(want)) {
+				t.Fatalf("ParsePublicKey = %v, %v", got, err)
+			}
+		})
+	}
+}

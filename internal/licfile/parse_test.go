@@ -1,6 +1,9 @@
 package licfile
 
 import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"slices"
 	"strings"
@@ -13,6 +16,14 @@ func feature(extra ...string) string {
 	lines := []string{"FEATURE f {", "  VENDOR = acme", "  VERSION = 2.0", "  EXPIRE = 2030-12-31"}
 	lines = append(lines, extra...)
 	return strings.Join(append(lines, "}"), "\n") + "\n"
+}
+
+// Token keys for the tests: base64 Ed25519 public keys.
+var tk1, tk2, tk3, tk4 = testPub(1), testPub(2), testPub(3), testPub(4)
+
+func testPub(seed byte) string {
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize))
+	return base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey))
 }
 
 // TestParseRules has one case per validation rule of DESIGN.md. Each lists
@@ -75,7 +86,7 @@ func TestParseRules(t *testing.T) {
 		{"version not digits", strings.Replace(feature(), "2.0", "v2.x", 1),
 			[]string{`t.lic:3: feature f: VERSION: want major.minor, as in 2.0, got "v2.x"`}},
 		{"unknown field", feature("COLOR = blue"),
-			[]string{`t.lic:5: feature f: COLOR: unknown field: want one of VENDOR VERSION COUNT GRACE BORROW HAL_SERVERS EXPIRE START HOSTID KEY`}},
+			[]string{`t.lic:5: feature f: COLOR: unknown field: want one of VENDOR VERSION COUNT GRACE BORROW HAL_SERVERS EXPIRE START HOSTID TOKEN_KEY KEY`}},
 		{"lower-case field", feature("count = 5"),
 			[]string{`t.lic:5: feature f: count: unknown field: field names are upper-case, as in COUNT`}},
 		{"duplicate field", feature("COUNT = 5", "COUNT = 6"),
@@ -121,13 +132,35 @@ func TestParseRules(t *testing.T) {
 			[]string{`t.lic:5: feature f: want FIELD = value, got "COUNT 5"`}},
 		{"empty value", feature("COUNT ="),
 			[]string{`t.lic:5: feature f: COUNT: missing value`}},
+		{"token key without count", feature("TOKEN_KEY = " + tk1),
+			[]string{`t.lic:5: feature f: TOKEN_KEY: needs COUNT: only network (counted) licenses have TOKEN_KEY`}},
+		{"token key not base64", feature("COUNT = 5", "TOKEN_KEY = not-base64!"),
+			[]string{`t.lic:6: feature f: TOKEN_KEY: key #1 "not-base64!" is not base64: want the Ed25519 public key that licd token-key prints`}},
+		{"token key not strict base64", feature("COUNT = 5", "TOKEN_KEY = "+tk1[:42]+"x="),
+			[]string{`t.lic:6: feature f: TOKEN_KEY: key #1 "` + tk1[:42] + `x=" is not base64: want the Ed25519 public key that licd token-key prints`}},
+		{"token key wrong length", feature("COUNT = 5", "TOKEN_KEY = c2hvcnQ="),
+			[]string{`t.lic:6: feature f: TOKEN_KEY: key #1 is 5 bytes, want an Ed25519 public key of 32 bytes (licd token-key prints it)`}},
+		{"token key a signature", feature("COUNT = 5", `TOKEN_KEY = "`+tk1+` `+strings.Repeat("A", 86)+`=="`),
+			[]string{`t.lic:6: feature f: TOKEN_KEY: key #2 is 64 bytes, want an Ed25519 public key of 32 bytes (licd token-key prints it)`}},
+		{"token key repeated", feature("COUNT = 5", `HAL_SERVERS = "a:1 b:1 c:1"`, `TOKEN_KEY = "`+tk1+` `+tk2+` `+tk1+`"`),
+			[]string{`t.lic:7: feature f: TOKEN_KEY: key #3 is the same as key #1: want distinct keys`}},
+		{"token keys without hal", feature("COUNT = 5", `TOKEN_KEY = "`+tk1+` `+tk2+`"`),
+			[]string{`t.lic:6: feature f: TOKEN_KEY: want 1 key, or with HAL_SERVERS 1 shared key or 3 (one per server, in role order), got 2`}},
+		{"two token keys with hal", feature("COUNT = 5", `HAL_SERVERS = "a:1 b:1 c:1"`, `TOKEN_KEY = "`+tk1+` `+tk2+`"`),
+			[]string{`t.lic:7: feature f: TOKEN_KEY: want 1 key, or with HAL_SERVERS 1 shared key or 3 (one per server, in role order), got 2`}},
+		{"four token keys", feature("COUNT = 5", `HAL_SERVERS = "a:1 b:1 c:1"`, `TOKEN_KEY = "`+tk1+` `+tk2+` `+tk3+` `+tk4+`"`),
+			[]string{`t.lic:7: feature f: TOKEN_KEY: want at most 3 keys (one per HAL server), got 4`}},
+		{"token key twice", feature("COUNT = 5", "TOKEN_KEY = "+tk1, "TOKEN_KEY = "+tk2),
+			[]string{`t.lic:7: feature f: TOKEN_KEY: duplicate field: already set on line 6`}},
+		{"token key empty", feature("COUNT = 5", `TOKEN_KEY = ""`),
+			[]string{`t.lic:6: feature f: TOKEN_KEY: missing value`}},
 		{"key not a signature", feature("KEY = abc"),
 			[]string{`t.lic:5: feature f: KEY: not a signature: want the base64 Ed25519 signature that licgen sign writes`}},
 		{"every problem reported", feature("COUNT = x", "GRACE = 500", "BORROW = 0", "NOPE = 1"),
 			[]string{`t.lic:5: feature f: COUNT: want an integer from 1 to 1000000, got "x"`,
 				`t.lic:6: feature f: GRACE: want hours from 1 to 168, got "500"`,
 				`t.lic:7: feature f: BORROW: want hours from 1 to 8760, got "0"`,
-				`t.lic:8: feature f: NOPE: unknown field: want one of VENDOR VERSION COUNT GRACE BORROW HAL_SERVERS EXPIRE START HOSTID KEY`}},
+				`t.lic:8: feature f: NOPE: unknown field: want one of VENDOR VERSION COUNT GRACE BORROW HAL_SERVERS EXPIRE START HOSTID TOKEN_KEY KEY`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,6 +202,18 @@ func TestParseValid(t *testing.T) {
 				t.Errorf("FieldLine(BORROW) = %d, FieldLine(KEY) = %d; want 7, 1", f.FieldLine("BORROW"), f.FieldLine("KEY"))
 			}
 		}},
+		{"token key", feature("COUNT = 5", "TOKEN_KEY = "+tk1), func(t *testing.T, f *Feature) {
+			if !slices.Equal(f.TokenKey, []string{tk1}) || len(f.TokenKeys()) != 1 || f.FieldLine("TOKEN_KEY") != 6 {
+				t.Errorf("got %+v", f)
+			}
+		}},
+		{"token keys with hal", feature("COUNT = 5", `HAL_SERVERS = "a:1 b:1 c:1"`, `TOKEN_KEY = "`+tk1+" "+tk2+"   "+tk3+`"`),
+			func(t *testing.T, f *Feature) {
+				if !slices.Equal(f.TokenKey, []string{tk1, tk2, tk3}) || len(f.TokenKeys()) != 3 {
+					t.Errorf("got %+v", f)
+				}
+			}},
+		{"one shared token key with hal", feature("COUNT = 5", `HAL_SERVERS = "a:1 b:1 c:1"`, "TOKEN_KEY = "+tk1), nil},
 		{"version normalised", strings.Replace(feature(), "2.0", "02.010", 1), func(t *testing.T, f *Feature) {
 			if f.Version != "2.10" {
 				t.Errorf("Version = %q, want 2.10", f.Version)

@@ -53,6 +53,7 @@ func Canonical(f *Feature) []byte {
 	put("HAL_SERVERS", strings.Join(f.HALServers, " "))
 	put("HOSTID", strings.Join(f.HostID, " "))
 	put("START", f.Start)
+	put("TOKEN_KEY", strings.Join(f.TokenKey, " "))
 	put("VENDOR", f.Vendor)
 	put("VERSION", version)
 	return []byte(b.String())

@@ -178,7 +178,7 @@ func TestSignInvalidTemplate(t *testing.T) {
 // accepts but the signature does not cover.
 func TestCanonicalCoversEveryField(t *testing.T) {
 	base := feature("COUNT = 5", "GRACE = 1", "BORROW = 1", "START = 2026-01-01",
-		`HAL_SERVERS = "a:1 b:1 c:1"`, `HOSTID = "h1 h2 h3"`)
+		`HAL_SERVERS = "a:1 b:1 c:1"`, `HOSTID = "h1 h2 h3"`, "TOKEN_KEY = "+tk1)
 	changes := map[string][2]string{
 		"VENDOR":      {"VENDOR = acme", "VENDOR = acme2"},
 		"VERSION":     {"VERSION = 2.0", "VERSION = 2.1"},
@@ -189,6 +189,7 @@ func TestCanonicalCoversEveryField(t *testing.T) {
 		"EXPIRE":      {"EXPIRE = 2030-12-31", "EXPIRE = permanent"},
 		"START":       {"START = 2026-01-01", "START = 2026-01-02"},
 		"HOSTID":      {"h3", "h4"},
+		"TOKEN_KEY":   {tk1, tk2},
 	}
 	for field := range setters {
 		if _, ok := changes[field]; !ok && field != "KEY" {

@@ -1,6 +1,7 @@
 package licfile
 
 import (
+	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -30,11 +31,12 @@ var setters = map[string]setter{
 	"EXPIRE":      setExpire,
 	"START":       setStart,
 	"HOSTID":      setHostID,
+	"TOKEN_KEY":   setTokenKey,
 	"KEY":         setKey,
 }
 
 // fieldOrder lists the fields in the order of DESIGN.md, for messages.
-const fieldOrder = "VENDOR VERSION COUNT GRACE BORROW HAL_SERVERS EXPIRE START HOSTID KEY"
+const fieldOrder = "VENDOR VERSION COUNT GRACE BORROW HAL_SERVERS EXPIRE START HOSTID TOKEN_KEY KEY"
 
 // validate checks block b's fields and cross-field rules and, when b has
 // no problem of its own, sets b.feature.
@@ -91,7 +93,7 @@ func (p *parser) crossCheck(b *block, f *Feature) {
 		}
 	}
 	if _, counted := f.lines["COUNT"]; !counted {
-		for _, field := range []string{"GRACE", "BORROW", "HAL_SERVERS"} {
+		for _, field := range []string{"GRACE", "BORROW", "HAL_SERVERS", "TOKEN_KEY"} {
 			if l, ok := f.lines[field]; ok {
 				p.errorf(l, b.name, field, "needs COUNT: only network (counted) licenses have %s", field)
 			}
@@ -100,6 +102,10 @@ func (p *parser) crossCheck(b *block, f *Feature) {
 	if f.HALServers != nil && f.HostID != nil && len(f.HostID) != 3 {
 		p.errorf(f.lines["HOSTID"], b.name, "HOSTID",
 			"with HAL_SERVERS, want exactly 3 host ids (one per server, in role order), got %d", len(f.HostID))
+	}
+	if n := len(f.TokenKey); n > 1 && (f.HALServers == nil || n != 3) {
+		p.errorf(f.lines["TOKEN_KEY"], b.name, "TOKEN_KEY",
+			"want 1 key, or with HAL_SERVERS 1 shared key or 3 (one per server, in role order), got %d", n)
 	}
 	if f.Start != "" && f.Expire != "" && f.Expire != Permanent && f.Start > f.Expire {
 		p.errorf(f.lines["START"], b.name, "START", "%s is after EXPIRE %s (line %d)", f.Start, f.Expire, f.lines["EXPIRE"])
@@ -241,6 +247,33 @@ func setHostID(f *Feature, v string) string {
 		}
 	}
 	f.HostID = list
+	return ""
+}
+
+// setTokenKey checks TOKEN_KEY: one to three distinct base64 Ed25519
+// public keys, as licd token-key prints them. Their number is checked with
+// HAL_SERVERS in crossCheck.
+func setTokenKey(f *Feature, v string) string {
+	list := strings.Fields(v)
+	if len(list) > 3 {
+		return fmt.Sprintf("want at most 3 keys (one per HAL server), got %d", len(list))
+	}
+	seen := map[string]int{}
+	for i, k := range list {
+		b, err := base64.StdEncoding.Strict().DecodeString(k)
+		switch {
+		case err != nil:
+			return fmt.Sprintf("key #%d %q is not base64: want the Ed25519 public key that licd token-key prints", i+1, clip(k))
+		case len(b) != ed25519.PublicKeySize:
+			return fmt.Sprintf("key #%d is %d bytes, want an Ed25519 public key of %d bytes (licd token-key prints it)",
+				i+1, len(b), ed25519.PublicKeySize)
+		}
+		if j, dup := seen[k]; dup {
+			return fmt.Sprintf("key #%d is the same as key #%d: want distinct keys", i+1, j)
+		}
+		seen[k] = i + 1
+	}
+	f.TokenKey = list
 	return ""
 }
 

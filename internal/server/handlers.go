@@ -57,7 +57,7 @@ func (s *Server) checkout(body []byte) (any, *wire.Error) {
 	reply := res.Reply.(wire.CheckoutReply)
 	reply.Instance = s.instance
 	reply.HeartbeatSeconds = s.cfg.HeartbeatInterval.Seconds()
-	if f := s.engine.Feature(reply.Feature); f != nil && f.GraceHours > 0 {
+	if f := s.engine.Feature(reply.Feature); f != nil && f.GraceHours > 0 && s.tokenRefusal(f) == "" {
 		reply.GraceToken, reply.ServerKey = s.graceToken(req.Client, f), s.keyText
 	}
 	return reply, nil
@@ -66,7 +66,7 @@ func (s *Server) checkout(body []byte) (any, *wire.Error) {
 // graceToken signs an inactive grace token for the caller: it has no expiry
 // until the client activates it.
 func (s *Server) graceToken(c wire.Client, f *engine.Feature) string {
-	t, _ := token.Sign(s.key, token.Token{Kind: token.KindGrace, ID: randomID(), Feature: f.Name,
+	t, _ := s.signToken(f, token.Token{Kind: token.KindGrace, ID: randomID(), Feature: f.Name,
 		Version: f.Version, User: c.User, Host: c.Host, Issued: s.clock.Now().UTC(), GraceHours: f.GraceHours})
 	return t
 }
@@ -114,6 +114,10 @@ func (s *Server) borrow(body []byte) (any, *wire.Error) {
 	if req.Hours < 1 || req.Hours > 8760 {
 		return nil, badRequest("hours %d is outside 1..8760", req.Hours)
 	}
+	f := s.engine.Feature(req.Feature)
+	if err := s.borrowRefusal(f); err != nil {
+		return nil, err
+	}
 	res := s.engine.Submit(engine.Borrow{Now: s.clock.Now(), Client: req.Client, RequestID: req.RequestID,
 		BorrowID: randomID(), Feature: req.Feature, Version: req.Version, Hours: req.Hours, Allowed: true})
 	if res.Err != nil {
@@ -122,8 +126,13 @@ func (s *Server) borrow(body []byte) (any, *wire.Error) {
 	reply := res.Reply.(wire.BorrowReply)
 	reply.Instance = s.instance
 	reply.ServerKey = s.keyText
+	if f == nil || s.tokenRefusal(f) != "" { // reloaded in between: sign with the license in force now
+		if f = s.engine.Feature(reply.Feature); f == nil || s.tokenRefusal(f) != "" {
+			return nil, wire.Errorf(wire.CodeInternal, "the license of %s changed during the borrow: return it and try again", reply.Feature)
+		}
+	}
 	var err error
-	reply.Token, err = token.Sign(s.key, token.Token{Kind: token.KindBorrow, ID: reply.BorrowID,
+	reply.Token, err = s.signToken(f, token.Token{Kind: token.KindBorrow, ID: reply.BorrowID,
 		Feature: reply.Feature, Version: reply.Version, User: req.User, Host: req.Host,
 		Issued: s.clock.Now().UTC(), Expires: reply.Expires.UTC()})
 	if err != nil {
@@ -290,5 +299,6 @@ func (s *Server) Reload(why string) ([]string, error) {
 	if res.Err != nil {
 		return nil, res.Err
 	}
+	s.warnTokens(features)
 	return res.Reply.([]string), nil
 }

@@ -51,7 +51,8 @@ func toFeature(lf *licfile.Feature, local []hostid.ID) *engine.Feature {
 		Name: lf.Name, Version: lf.Version, Count: lf.Count,
 		GraceHours: lf.Grace, BorrowHours: lf.Borrow,
 		Expire: lf.Expire, Expires: exp, Start: lf.StartsAt(),
-		HostOK:  len(lf.HostID) == 0 || hostid.Match(lf.HostID, local),
-		HostIDs: lf.HostID,
+		HostOK:    len(lf.HostID) == 0 || hostid.Match(lf.HostID, local),
+		HostIDs:   lf.HostID,
+		TokenKeys: lf.TokenKey, Block: string(licfile.Format(lf)),
 	}
 }

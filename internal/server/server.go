@@ -19,7 +19,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,7 +30,6 @@ import (
 
 	"github.com/floatlic/floatlic/internal/clock"
 	"github.com/floatlic/floatlic/internal/engine"
-	"github.com/floatlic/floatlic/internal/licfile"
 	"github.com/floatlic/floatlic/internal/store"
 	"github.com/floatlic/floatlic/internal/token"
 	"github.com/floatlic/floatlic/internal/wire"
@@ -113,10 +111,11 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	if s.key, err = serverKey(cfg.DataDir); err != nil {
+	if s.key, err = token.LoadKey(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	s.keyText = token.EncodeKey(s.key.Public().(ed25519.PublicKey))
+	s.keyText = token.PublicText(s.key)
+	s.warnTokens(features)
 	st, err := store.Open(filepath.Join(cfg.DataDir, "licd.db"), store.Options{Sync: cfg.Sync})
 	if err != nil {
 		return nil, err
@@ -149,23 +148,6 @@ func New(cfg Config) (*Server, error) {
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
 	}
 	return s, nil
-}
-
-// serverKey reads the server's token-signing key from the data dir, making
-// one on first start.
-func serverKey(dir string) (ed25519.PrivateKey, error) {
-	prefix := filepath.Join(dir, "server")
-	key, err := licfile.ReadPrivateKey(prefix + ".key")
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := licfile.WriteKeyPair(prefix, false); err != nil {
-			return nil, fmt.Errorf("create server key: %w", err)
-		}
-		key, err = licfile.ReadPrivateKey(prefix + ".key")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("server key: %w", err)
-	}
-	return key, nil
 }
 
 // Serve serves on ln until Close. It returns nil after Close.

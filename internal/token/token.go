@@ -1,9 +1,17 @@
 // Package token signs and verifies the grace and borrow tokens that a license
 // server hands to clients, so that a client can run with no network while the
 // token is valid. A token is base64url(JSON payload) "." base64url(Ed25519
-// signature over the payload bytes), signed by the server's own key (kept in
-// its data dir, not the vendor's key). Any edit to the payload — a later
-// expiry, another user or host — breaks the signature.
+// signature over the payload bytes), signed by the server's own token key
+// (kept in its data dir, not the vendor's key). Any edit to the payload — a
+// later expiry, another user or host — breaks the signature.
+//
+// Trust: a client cannot take the server's word for which key is the
+// server's, nor keep that key in a file its user can edit. So the payload
+// carries the vendor-signed FEATURE block of the license (licfile.Format),
+// whose TOKEN_KEY names the key(s) that may sign tokens for the feature.
+// VerifyChain checks the block with the vendor's public key (which the
+// vendor's application carries), then the token's signature with a key the
+// block names, then the token's fields against the block's GRACE or BORROW.
 package token
 
 import (
@@ -40,6 +48,9 @@ type Token struct {
 	// no expiry: the client starts GraceHours when it activates one.
 	Expires    time.Time `json:"expires,omitzero"`
 	GraceHours int       `json:"grace_hours,omitempty"`
+	// License is the vendor-signed FEATURE block (licfile.Format) whose
+	// TOKEN_KEY names the key that signed this token: the token's proof.
+	License string `json:"license,omitempty"`
 }
 
 var enc = base64.RawURLEncoding
@@ -55,29 +66,38 @@ func Sign(key ed25519.PrivateKey, t Token) (string, error) {
 }
 
 // Verify checks s against the server public key pub and returns its payload.
+// It proves only that pub signed s: a client, which cannot know pub on its
+// own, uses VerifyChain.
 func Verify(pub ed25519.PublicKey, s string) (Token, error) {
-	var t Token
-	p, sg, ok := strings.Cut(strings.TrimSpace(s), ".")
-	if !ok {
-		return t, fmt.Errorf("%w: no signature", ErrInvalid)
-	}
-	payload, err := enc.DecodeString(p)
+	t, payload, sig, err := split(s)
 	if err != nil {
-		return t, fmt.Errorf("%w: payload: %v", ErrInvalid, err)
-	}
-	sig, err := enc.DecodeString(sg)
-	if err != nil {
-		return t, fmt.Errorf("%w: signature: %v", ErrInvalid, err)
+		return t, err
 	}
 	if len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, payload, sig) {
-		return t, fmt.Errorf("%w: signature does not verify", ErrInvalid)
+		return Token{}, fmt.Errorf("%w: signature does not verify", ErrInvalid)
+	}
+	return t, nil
+}
+
+// split decodes a token into its payload (also as bytes, for the
+// signature) and its signature, verifying nothing.
+func split(s string) (t Token, payload, sig []byte, err error) {
+	p, sg, ok := strings.Cut(strings.TrimSpace(s), ".")
+	if !ok {
+		return t, nil, nil, fmt.Errorf("%w: no signature", ErrInvalid)
+	}
+	if payload, err = enc.DecodeString(p); err != nil {
+		return t, nil, nil, fmt.Errorf("%w: payload: %v", ErrInvalid, err)
+	}
+	if sig, err = enc.DecodeString(sg); err != nil {
+		return t, nil, nil, fmt.Errorf("%w: signature: %v", ErrInvalid, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&t); err != nil {
-		return t, fmt.Errorf("%w: payload: %v", ErrInvalid, err)
+		return Token{}, nil, nil, fmt.Errorf("%w: payload: %v", ErrInvalid, err)
 	}
-	return t, nil
+	return t, payload, sig, nil
 }
 
 // EncodeKey returns pub as standard base64, as sent in replies.

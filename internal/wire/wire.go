@@ -135,7 +135,10 @@ type CheckoutReply struct {
 	Expires          string    `json:"expires"` // license EXPIRE: YYYY-MM-DD or permanent
 	// GraceToken is an inactive grace token, set for features with GRACE.
 	GraceToken string `json:"grace_token,omitempty"`
-	// ServerKey is the base64 Ed25519 public key that signs grace and borrow tokens.
+	// ServerKey is the base64 Ed25519 public key that signs grace and borrow
+	// tokens. It is for display only: a client trusts a token through the
+	// vendor-signed license block inside it (package token), never through
+	// a key the server, or a state file, says is the server's.
 	ServerKey string `json:"server_key,omitempty"`
 }
 
@@ -187,7 +190,7 @@ type BorrowReply struct {
 	Version   string    `json:"version"`
 	Expires   time.Time `json:"expires"`
 	Token     string    `json:"token"`
-	ServerKey string    `json:"server_key"`
+	ServerKey string    `json:"server_key"` // for display only, as in CheckoutReply
 }
 
 // ReturnRequest gives a borrowed license back early. The borrow's id is

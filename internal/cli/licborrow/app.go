@@ -127,6 +127,13 @@ func newClient(c *cli.Context, o licenses.Options, needServer bool) (*licenses.C
 		return nil, errNoServerGiven
 	}
 	o.StateDir = c.String("state-dir")
+	if lookupFlag(c.Command, "vendor-pub") != nil {
+		key, err := vendorKey(c)
+		if err != nil {
+			return nil, err
+		}
+		o.VendorKey = key
+	}
 	cl, err := licenses.New(o)
 	if err != nil {
 		return nil, exit.WithCode(exit.Setup, err)

@@ -78,6 +78,7 @@ func TestHelpAfterFeature(t *testing.T) {
 func TestInProcess(t *testing.T) {
 	srv := servertest.Start(t, servertest.Options{})
 	t.Setenv(licenses.EnvServer, "")
+	t.Setenv(licborrow.EnvVendorPub, strings.TrimPrefix(vendorEnv(t, srv)[0], licborrow.EnvVendorPub+"="))
 	state := t.TempDir()
 
 	out, stderr, code := runApp(t, "checkout", "cad_pro", "--server", srv.Addr, "--hold", "10ms",
@@ -120,5 +121,29 @@ func TestInProcess(t *testing.T) {
 	out, _, code = runApp(t, "grace", "solver", "--state-dir", state)
 	if code != 0 || !strings.Contains(out, "solver") || !strings.Contains(out, "none") {
 		t.Errorf("grace solver: exit %d\n%s", code, out)
+	}
+}
+
+// TestBuiltinVendorKey: a vendor key compiled into licborrow is used with
+// no flag, and another key given by the user is refused, not trusted.
+func TestBuiltinVendorKey(t *testing.T) {
+	srv := servertest.Start(t, servertest.Options{})
+	t.Setenv(licenses.EnvServer, "")
+	t.Setenv(licborrow.EnvVendorPub, "")
+	licborrow.VendorPub = strings.TrimPrefix(vendorEnv(t, srv)[0], licborrow.EnvVendorPub+"=")
+	t.Cleanup(func() { licborrow.VendorPub = "" })
+	state := t.TempDir()
+	out, stderr, code := runApp(t, "borrow", "solver", "--hours", "1", "--server", srv.Addr, "--state-dir", state)
+	if code != 0 {
+		t.Fatalf("borrow with the built-in key: exit %d\n%s%s", code, out, stderr)
+	}
+	other := servertest.Start(t, servertest.Options{})
+	_, stderr, code = runApp(t, "list", "--state-dir", state, "--vendor-pub", other.Files.VendorPub)
+	if code != exit.Setup || !strings.Contains(stderr, "is not the vendor key built into this licborrow") {
+		t.Errorf("list with another vendor key: exit %d, stderr %q", code, stderr)
+	}
+	t.Setenv(licborrow.EnvVendorPub, strings.TrimPrefix(vendorEnv(t, other)[0], licborrow.EnvVendorPub+"="))
+	if _, stderr, code = runApp(t, "list", "--state-dir", state); code != exit.Setup || !strings.Contains(stderr, "LIC_VENDOR_PUB is not") {
+		t.Errorf("list with another LIC_VENDOR_PUB: exit %d, stderr %q", code, stderr)
 	}
 }

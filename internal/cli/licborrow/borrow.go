@@ -16,13 +16,15 @@ func borrowCommand() *cli.Command {
 		ArgsUsage: "FEATURE --hours N",
 		Description: "Takes one license of FEATURE out of the server's pool for N hours (at most the " +
 			"feature's BORROW) and keeps the server-signed token for this user and host. Until it expires " +
-			"or is returned, checkouts of FEATURE need no server.",
+			"or is returned, checkouts of FEATURE need no server. The token is trusted only when it chains to the " +
+			"vendor's public key (--vendor-pub FILE or LIC_VENDOR_PUB): without it nothing is borrowed.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "hours", Usage: "borrow for `N` hours"},
 			versionFlag(),
 			serverFlag(),
 			jsonFlag(),
 			stateDirFlag(),
+			vendorPubFlag(),
 		},
 		Action: runBorrow,
 	}

@@ -29,6 +29,7 @@ func checkoutCommand() *cli.Command {
 				Usage: "failed heartbeats in a row before giving up (`N`)"},
 			jsonFlag(),
 			stateDirFlag(),
+			vendorPubFlag(),
 		},
 		Action: runCheckout,
 	}

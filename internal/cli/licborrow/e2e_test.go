@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/cli/licborrow"
 	"github.com/floatlic/floatlic/internal/servertest"
 	"github.com/floatlic/floatlic/licenses"
 )
@@ -42,24 +43,31 @@ func buildAndRun(m *testing.M) int {
 }
 
 // env is the environment of a licborrow process: this one's, without the
-// floatlic variables, plus state dir.
-func env(state string) []string {
+// floatlic variables, plus state dir and extra.
+func env(state string, extra ...string) []string {
 	var out []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, licenses.EnvServer+"=") && !strings.HasPrefix(kv, licenses.EnvStateDir+"=") {
+		if !strings.HasPrefix(kv, licenses.EnvServer+"=") && !strings.HasPrefix(kv, licenses.EnvStateDir+"=") &&
+			!strings.HasPrefix(kv, licborrow.EnvVendorPub+"=") {
 			out = append(out, kv)
 		}
 	}
-	return append(out, licenses.EnvStateDir+"="+state)
+	return append(append(out, licenses.EnvStateDir+"="+state), extra...)
 }
 
 // run runs the binary to its end and returns stdout, stderr and the exit code.
 func run(t *testing.T, state string, args ...string) (string, string, int) {
 	t.Helper()
+	return runEnv(t, state, nil, args...)
+}
+
+// runEnv is run with extra environment variables.
+func runEnv(t *testing.T, state string, extra []string, args ...string) (string, string, int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = env(state)
+	cmd.Env = env(state, extra...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -175,7 +183,8 @@ func TestE2ECheckoutHoldAndGrace(t *testing.T) {
 	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{})
 	state := t.TempDir()
-	p := start(t, state, "checkout", "cad_pro", "--server", srv.Addr, "--hold", "500ms", "--allow-grace")
+	vp := srv.Files.VendorPub
+	p := start(t, state, "checkout", "cad_pro", "--server", srv.Addr, "--hold", "500ms", "--allow-grace", "--vendor-pub", vp)
 	p.waitLine(t, "checked out cad_pro 2.0 from "+srv.Addr)
 	if n := inUse(t, srv.Addr, "cad_pro"); n != 1 {
 		t.Errorf("in use while held = %d, want 1", n)
@@ -187,7 +196,7 @@ func TestE2ECheckoutHoldAndGrace(t *testing.T) {
 	if n := inUse(t, srv.Addr, "cad_pro"); n != 0 {
 		t.Errorf("in use after the hold = %d, want 0", n)
 	}
-	gs := graceJSON(t, state)
+	gs := graceJSON(t, state, "--vendor-pub", vp)
 	if len(gs) != 1 || gs[0]["feature"] != "cad_pro" || gs[0]["state"] != "inactive" || gs[0]["expires"] != nil || gs[0]["cooldown_until"] != nil {
 		t.Fatalf("grace --json = %v", gs)
 	}
@@ -197,12 +206,12 @@ func TestE2ECheckoutHoldAndGrace(t *testing.T) {
 	if code != 1 || !strings.HasPrefix(stderr, "licborrow: no_server: ") {
 		t.Errorf("checkout without --allow-grace: exit %d %q", code, stderr)
 	}
-	out, stderr, code = run(t, state, "checkout", "cad_pro", "--server", srv.Addr, "--hold", "10ms", "--allow-grace", "--json")
+	out, stderr, code = run(t, state, "checkout", "cad_pro", "--server", srv.Addr, "--hold", "10ms", "--allow-grace", "--json", "--vendor-pub", vp)
 	var lic map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &lic) != nil || lic["source"] != "grace" {
 		t.Fatalf("grace checkout: exit %d\n%s%s", code, out, stderr)
 	}
-	gs = graceJSON(t, state, "cad_pro")
+	gs = graceJSON(t, state, "cad_pro", "--vendor-pub", vp)
 	if len(gs) != 1 || gs[0]["state"] != "active" {
 		t.Fatalf("grace --json cad_pro = %v", gs)
 	}
@@ -222,11 +231,12 @@ func TestE2EBorrowListReturn(t *testing.T) {
 	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{})
 	state := t.TempDir()
-	out, stderr, code := run(t, state, "borrow", "solver", "--hours", "2", "--server", srv.Addr)
+	vp := srv.Files.VendorPub
+	out, stderr, code := run(t, state, "borrow", "solver", "--hours", "2", "--server", srv.Addr, "--vendor-pub", vp)
 	if code != 0 || !strings.Contains(out, "borrowed solver 3.1") {
 		t.Fatalf("borrow: exit %d\n%s%s", code, out, stderr)
 	}
-	out, _, code = run(t, state, "list", "--json")
+	out, _, code = run(t, state, "list", "--json", "--vendor-pub", vp)
 	var list []map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list) != 1 {
 		t.Fatalf("list --json: exit %d %s", code, out)
@@ -241,7 +251,7 @@ func TestE2EBorrowListReturn(t *testing.T) {
 	}
 
 	srv.Stop() // the borrow needs no server
-	out, stderr, code = run(t, state, "checkout", "solver", "--hold", "10ms", "--json")
+	out, stderr, code = run(t, state, "checkout", "solver", "--hold", "10ms", "--json", "--vendor-pub", vp)
 	var lic map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &lic) != nil || lic["source"] != "borrow" || lic["checkout_id"] != list[0]["borrow_id"] {
 		t.Fatalf("checkout from the borrow: exit %d\n%s%s", code, out, stderr)

@@ -17,7 +17,7 @@ func graceCommand() *cli.Command {
 		Description: "Shows, for FEATURE or every feature with a stored grace token, the state: none, " +
 			"inactive (a token is ready for when no server answers), active (until EXPIRES) or cooldown " +
 			"(no new grace until COOLDOWN UNTIL). Needs no server.",
-		Flags:  []cli.Flag{jsonFlag(), stateDirFlag()},
+		Flags:  []cli.Flag{jsonFlag(), stateDirFlag(), vendorPubFlag()},
 		Action: runGrace,
 	}
 }

@@ -13,7 +13,7 @@ func listCommand() *cli.Command {
 		Name:        "list",
 		Usage:       "list the licenses borrowed by this user on this host",
 		Description: "Lists the valid borrowed licenses kept in the state dir; needs no server.",
-		Flags:       []cli.Flag{jsonFlag(), stateDirFlag()},
+		Flags:       []cli.Flag{jsonFlag(), stateDirFlag(), vendorPubFlag()},
 		Action:      runList,
 	}
 }

@@ -1,4 +1,5 @@
-// Package licd is the licd command: `serve`, `demo` and `hostid`.
+// Package licd is the licd command: `serve`, `demo`, `hostid` and
+// `token-key`.
 package licd
 
 import (
@@ -26,6 +27,7 @@ func App() *cli.App {
 			serveCommand(),
 			demoCommand(),
 			hostidCommand(),
+			tokenKeyCommand(),
 		},
 	}
 }

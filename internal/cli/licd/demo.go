@@ -8,6 +8,7 @@ import (
 
 	"github.com/floatlic/floatlic/internal/cli/exit"
 	"github.com/floatlic/floatlic/internal/demo"
+	"github.com/floatlic/floatlic/internal/token"
 	"github.com/urfave/cli/v2"
 )
 
@@ -30,7 +31,7 @@ func demoCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			cfg.Licenses, cfg.DataDir, cfg.AdminToken = []string{files.License}, dir+"/data", files.Token
+			cfg.Licenses, cfg.DataDir, cfg.AdminToken = []string{files.License}, files.DataDir, files.Token
 			if cfg.VendorPub, err = readPub(files.VendorPub); err != nil {
 				return err
 			}
@@ -44,8 +45,9 @@ func demoCommand() *cli.Command {
 			if !c.IsSet("listen") {
 				listen = freeDemoAddr()
 			}
+			vendorPub := token.EncodeKey(cfg.VendorPub)
 			return run(c.Context, cfg, listen, c.String("tls-cert"), c.String("tls-key"), func(addr string) {
-				fmt.Fprintf(Stdout, demoBanner, dir, addr, addr, files.AdminToken, addr, addr, addr)
+				fmt.Fprintf(Stdout, demoBanner, dir, files.TokenKey, addr, addr, files.AdminToken, vendorPub, addr, addr, addr)
 			})
 		},
 	}
@@ -55,11 +57,14 @@ const demoBanner = `
 floatlic demo server — a throw-away vendor key and license in %s
 features: cad_pro (5 licenses, 48 h grace, borrow up to 72 h),
           cad_view (20), solver (version 3.1, 2 licenses, borrow up to 24 h)
+grace and borrow tokens are signed by this server's token key %s,
+which the demo license names in TOKEN_KEY
 
 In another terminal:
   go run ./cmd/licstat --server %s                     # live monitor (q quits)
   go run ./cmd/licstat --server %s --admin-token-file %s   # ... with x to remove a checkout
-  go run ./cmd/licborrow checkout cad_pro --server %s --hold 1m
+  export LIC_VENDOR_PUB=%s   # the demo vendor key: grace and borrow tokens must chain to it
+  go run ./cmd/licborrow checkout cad_pro --server %s --hold 1m --allow-grace
   go run ./cmd/licborrow borrow solver --hours 4 --server %s
   curl -s http://%s/v1/status
 

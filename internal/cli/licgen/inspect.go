@@ -18,8 +18,8 @@ func (i *inspectCmd) command() *cli.Command {
 		Usage:     "show the features of a license file (rules checked, signatures not)",
 		ArgsUsage: "LICENSE",
 		Description: "Prints a table, or with --json an array of features with the keys name, line,\n" +
-			"vendor, version, count, grace, borrow, hal_servers, expire, start, hostid and\n" +
-			"signed. count, grace and borrow are 0 when absent, start is null. To check\n" +
+			"vendor, version, count, grace, borrow, hal_servers, expire, start, hostid,\n" +
+			"token_key and signed. count, grace and borrow are 0 when absent, start is null. To check\n" +
 			"signatures use licgen verify.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
@@ -41,6 +41,7 @@ type featureJSON struct {
 	Expire     string   `json:"expire"`
 	Start      *string  `json:"start"`
 	HostID     []string `json:"hostid"`
+	TokenKey   []string `json:"token_key"`
 	Signed     bool     `json:"signed"`
 }
 
@@ -63,7 +64,8 @@ func (i *inspectCmd) run(c *cli.Context) error {
 			Name: ft.Name, Line: ft.Line, Vendor: ft.Vendor, Version: ft.Version,
 			Count: ft.Count, Grace: ft.Grace, Borrow: ft.Borrow,
 			HALServers: orEmpty(ft.HALServers), Expire: ft.Expire, HostID: orEmpty(ft.HostID),
-			Signed: ft.Key != "",
+			TokenKey: orEmpty(ft.TokenKey),
+			Signed:   ft.Key != "",
 		}
 		if ft.Start != "" {
 			out[n].Start = &ft.Start

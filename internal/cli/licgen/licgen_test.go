@@ -97,9 +97,9 @@ func TestKeygenSignVerify(t *testing.T) {
 	r.want(t, 0)
 	want := `demo.lic: valid, 4 features, every signature verifies with vendor.pub
 FEATURE     VERSION  VENDOR  COUNT      EXPIRES     GRACE  BORROW  NOTES
-cad_pro     2.0      acme    5          2030-12-31  48h    72h
+cad_pro     2.0      acme    5          2030-12-31  48h    72h     no TOKEN_KEY: licd issues no grace or borrow tokens
 cad_view    2.0      acme    20         2030-12-31  -      -
-solver      3.1      acme    2          2030-12-31  -      24h
+solver      3.1      acme    2          2030-12-31  -      24h     no TOKEN_KEY: licd issues no grace or borrow tokens
 cad_reader  1.0      acme    uncounted  permanent   -      -       node-locked, not served by licd; HOSTID build-01
 `
 	if r.stdout != want {
@@ -223,7 +223,7 @@ func TestInspect(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatalf("inspect --json: %v\n%s", err, r.stdout)
 	}
-	keys := "borrow count expire grace hal_servers hostid line name signed start vendor version"
+	keys := "borrow count expire grace hal_servers hostid line name signed start token_key vendor version"
 	for _, f := range got {
 		if ks := strings.Join(slices.Sorted(maps.Keys(f)), " "); ks != keys {
 			t.Errorf("keys %s, want %s", ks, keys)
@@ -232,6 +232,20 @@ func TestInspect(t *testing.T) {
 	if len(got) != 4 || got[0]["name"] != "cad_pro" || got[0]["count"] != 5.0 || got[0]["grace"] != 48.0 ||
 		got[0]["line"] != 6.0 || got[0]["signed"] != true || got[0]["start"] != nil || got[3]["count"] != 0.0 {
 		t.Errorf("inspect --json printed:\n%s", r.stdout)
+	}
+
+	tk := "iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w="
+	os.WriteFile("tk.lic", []byte("FEATURE x {\n VENDOR = a\n VERSION = 1.0\n COUNT = 1\n BORROW = 1\n EXPIRE = permanent\n TOKEN_KEY = "+tk+"\n}\n"), 0o644)
+	r = run(t, "inspect", "tk.lic")
+	r.want(t, 0)
+	if !strings.Contains(r.stdout, "TOKEN_KEY "+tk) {
+		t.Errorf("inspect does not show TOKEN_KEY:\n%s", r.stdout)
+	}
+	r = run(t, "inspect", "--json", "tk.lic")
+	r.want(t, 0)
+	if !strings.Contains(r.stdout, `"token_key": [
+      "`+tk+`"`) {
+		t.Errorf("inspect --json does not show token_key:\n%s", r.stdout)
 	}
 
 	os.WriteFile("bad.lic", []byte("FEATURE x {\n}\n"), 0o644)

@@ -81,5 +81,11 @@ func notes(ft *licfile.Feature, now time.Time) []string {
 	if len(ft.HostID) > 0 {
 		n = append(n, "HOSTID "+strings.Join(ft.HostID, " "))
 	}
+	if (ft.Grace > 0 || ft.Borrow > 0) && len(ft.TokenKey) == 0 {
+		n = append(n, "no TOKEN_KEY: licd issues no grace or borrow tokens")
+	}
+	if len(ft.TokenKey) > 0 {
+		n = append(n, "TOKEN_KEY "+strings.Join(ft.TokenKey, " "))
+	}
 	return n
 }
