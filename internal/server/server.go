@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/floatlic/floatlic/internal/clock"
+	"github.com/floatlic/floatlic/internal/datadir"
 	"github.com/floatlic/floatlic/internal/engine"
 	"github.com/floatlic/floatlic/internal/httpfront"
 	"github.com/floatlic/floatlic/internal/licfile"
@@ -75,6 +76,7 @@ type Server struct {
 	cfg      Config
 	clock    clock.Clock
 	log      *slog.Logger
+	lock     *datadir.Lock // held from New to Close
 	store    *store.Store
 	engine   *engine.Engine
 	key      ed25519.PrivateKey
@@ -92,8 +94,10 @@ type Server struct {
 	wg   sync.WaitGroup
 }
 
-// New loads the licenses, opens the store in cfg.DataDir and starts the
-// ledger. It refuses to start on any invalid license file.
+// New loads the licenses, locks cfg.DataDir (see package datadir), opens
+// the store in it and starts the ledger. It refuses to start on any invalid
+// license file, and on a data dir another licd holds. It writes nothing to
+// the database: Serve does.
 func New(cfg Config) (*Server, error) {
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = DefaultHeartbeat
@@ -120,23 +124,21 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	if s.key, err = serverKey(cfg.DataDir); err != nil {
+	if s.lock, err = datadir.Take(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	s.keyText = token.EncodeKey(s.key.Public().(ed25519.PublicKey))
-	st, err := store.Open(filepath.Join(cfg.DataDir, "licd.db"), store.Options{Sync: cfg.Sync})
-	if err != nil {
+	if err := s.openStore(); err != nil {
+		s.lock.Release()
 		return nil, err
 	}
-	s.store = st
 	s.broker = newBroker()
 	s.metrics = newMetrics()
-	s.engine, err = engine.Open(st, features, engine.Config{Lease: cfg.Lease}, s.clock.Now(), s.onEvents)
+	s.engine, err = engine.Open(s.store, features, engine.Config{Lease: cfg.Lease}, s.clock.Now(), s.onEvents)
 	if err != nil {
-		st.Close()
+		s.store.Close()
+		s.lock.Release()
 		return nil, err
 	}
-	s.engine.Submit(engine.Note{Now: s.clock.Now(), Kind: wire.EventStart, Detail: "instance " + s.instance})
 	for _, f := range features {
 		if !f.HostOK {
 			s.log.Warn("feature is locked to another host: every checkout will be refused",
@@ -159,6 +161,18 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// openStore reads the server key and opens the database, in the locked
+// data dir.
+func (s *Server) openStore() error {
+	var err error
+	if s.key, err = serverKey(s.cfg.DataDir); err != nil {
+		return err
+	}
+	s.keyText = token.EncodeKey(s.key.Public().(ed25519.PublicKey))
+	s.store, err = store.Open(filepath.Join(s.cfg.DataDir, "licd.db"), store.Options{Sync: s.cfg.Sync})
+	return err
+}
+
 // serverKey reads the server's token-signing key from the data dir, making
 // one on first start.
 func serverKey(dir string) (ed25519.PrivateKey, error) {
@@ -176,11 +190,14 @@ func serverKey(dir string) (ed25519.PrivateKey, error) {
 	return key, nil
 }
 
-// Serve serves on ln until Close. It returns nil after Close.
+// Serve serves on ln until Close. It returns nil after Close. The start
+// event is written here, not in New: a start that fails before it has a
+// listener (a busy port) leaves the database as it found it.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.addr = ln.Addr().String()
 	s.mu.Unlock()
+	s.engine.Submit(engine.Note{Now: s.clock.Now(), Kind: wire.EventStart, Detail: "instance " + s.instance})
 	s.log.Info("serving", "addr", s.addr, "instance", s.instance, "features", len(s.engine.Features()),
 		"sessions", s.engine.Sessions())
 	err := s.front.Serve(ln)
@@ -225,6 +242,7 @@ func (s *Server) Close(ctx context.Context) error {
 	if e := s.store.Close(); e != nil && err == nil {
 		err = e
 	}
+	s.lock.Release()
 	return err
 }
 
