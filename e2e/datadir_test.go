@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -101,4 +103,45 @@ func checkoutOnce(addr string) (wire.CheckoutReply, error) {
 		err = werr
 	}
 	return r, err
+}
+
+// A database with a damaged page (a flipped page of the audit trail) stops
+// licd at start, with one line that says what to do.
+func TestDamagedDatabaseRefusesToStart(t *testing.T) {
+	dir := t.TempDir()
+	args := append(serveArgs(t, dir), "--listen", "127.0.0.1:0")
+	p := startLicd(t, args...)
+	for range 200 { // an audit trail of a few pages
+		if _, err := checkoutOnce(p.addr); err != nil && !strings.Contains(err.Error(), "count_exhausted") {
+			t.Fatal(err)
+		}
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.cmd.Wait()
+	db := filepath.Join(dir, "data", "licd.db")
+	damagePage(t, db, 4)
+	_, stderr, code := run(t, "licd", args...)
+	if code != 2 {
+		t.Fatalf("licd on a damaged database: exit %d, want 2; stderr %q", code, stderr)
+	}
+	oneLine(t, stderr, db, "quick_check", "backup")
+}
+
+// damagePage overwrites page n (from 1) of the database at path with
+// garbage, as a failing disk would.
+func damagePage(t *testing.T, path string, n int64) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	head := make([]byte, 18)
+	if _, err := f.ReadAt(head, 0); err != nil {
+		t.Fatal(err)
+	}
+	size := int64(head[16])<<8 | int64(head[17])
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xff}, int(size)), (n-1)*size); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -60,6 +60,10 @@ type Config struct {
 	KeepEvents  int64         // events kept in the audit trail; 0: 1,000,000
 	GraceKeep   time.Duration // how long expired grace reports are kept; 0: 7 days
 	FlushPeriod time.Duration // how often heartbeat times are written; 0: 1 min
+	// OnHealth, if set, hears when commits start failing (err), when they
+	// fail for another cause, and when they succeed again (nil): once per
+	// change, not once per failed batch, so that it can log each.
+	OnHealth func(err error)
 }
 
 type session struct {
@@ -110,6 +114,10 @@ type Engine struct {
 	lastFlush time.Time
 
 	stats commitStats
+
+	hmu     sync.Mutex
+	cause   string                // on hmu: store.Cause of the failure last reported, "" when healthy
+	failing atomic.Pointer[error] // the last commit's error; nil after a good one
 
 	qmu     sync.Mutex
 	idle    sync.Cond  // on qmu: broadcast when a lead ends

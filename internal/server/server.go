@@ -133,7 +133,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.broker = newBroker()
 	s.metrics = newMetrics()
-	s.engine, err = engine.Open(s.store, features, engine.Config{Lease: cfg.Lease}, s.clock.Now(), s.onEvents)
+	s.engine, err = engine.Open(s.store, features, engine.Config{Lease: cfg.Lease, OnHealth: s.onHealth}, s.clock.Now(), s.onEvents)
 	if err != nil {
 		s.store.Close()
 		s.lock.Release()
@@ -258,6 +258,7 @@ func (s *Server) reaper() {
 			return
 		case <-tick.C:
 		}
+		s.engine.Health() // notices a database file removed while nothing is written
 		now := s.clock.Now()
 		s.reap(now)
 		s.flushHeartbeats(now)
@@ -326,6 +327,17 @@ func (s *Server) inTurns(limit int, step func() bool) {
 		case <-time.After(time.Since(start)):
 		}
 	}
+}
+
+// onHealth logs when commits start failing, fail for another cause, or
+// succeed again: once each, not once per refused request.
+func (s *Server) onHealth(err error) {
+	if err == nil {
+		s.log.Info("the database records again: serving", "db", s.store.Path())
+		return
+	}
+	s.log.Error("the database cannot record: every change is refused until this is fixed",
+		"db", s.store.Path(), "err", err)
 }
 
 // onEvents runs after each commit, on the goroutine that applied the batch.
