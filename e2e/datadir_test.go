@@ -145,3 +145,39 @@ func damagePage(t *testing.T, path string, n int64) {
 		t.Fatal(err)
 	}
 }
+
+// An admin token file other users can write to stops licd at start; one
+// they can read starts it with a warning.
+func TestAdminTokenFileMode(t *testing.T) {
+	for _, tc := range []struct {
+		mode os.FileMode
+		code int
+		want string
+	}{
+		{0o666, 2, "mode 0666: other users can write to it: run chmod 600"},
+		{0o644, 0, "mode 0644: other users can read it: run chmod 600"},
+	} {
+		t.Run(fmt.Sprintf("%04o", tc.mode), func(t *testing.T) {
+			dir := t.TempDir()
+			args := append(serveArgs(t, dir), "--listen", "127.0.0.1:0", "--log-level", "warn")
+			token := filepath.Join(dir, "admin.token")
+			if err := os.Chmod(token, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			args = append(args, "--admin-token-file", token)
+			if tc.code != 0 {
+				_, stderr, code := run(t, "licd", args...)
+				if code != tc.code {
+					t.Fatalf("exit %d, want %d; stderr %q", code, tc.code, stderr)
+				}
+				oneLine(t, stderr, token, tc.want)
+				return
+			}
+			p := startLicd(t, args...)
+			waitUntil(t, "a warning naming "+token, func() bool {
+				s := p.Stderr()
+				return strings.Contains(s, "level=WARN") && strings.Contains(s, token+" is "+tc.want)
+			}, p)
+		})
+	}
+}

@@ -124,6 +124,9 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
+	if err := datadir.CheckDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
 	if s.lock, err = datadir.Take(cfg.DataDir); err != nil {
 		return nil, err
 	}
@@ -167,6 +170,13 @@ func (s *Server) openStore() error {
 	var err error
 	if s.key, err = serverKey(s.cfg.DataDir); err != nil {
 		return err
+	}
+	warn, err := datadir.CheckSecret(filepath.Join(s.cfg.DataDir, "server.key"))
+	if err != nil {
+		return fmt.Errorf("server key: %w", err)
+	}
+	if warn != "" {
+		s.log.Warn("server key: " + warn)
 	}
 	s.keyText = token.EncodeKey(s.key.Public().(ed25519.PublicKey))
 	s.store, err = store.Open(filepath.Join(s.cfg.DataDir, "licd.db"), store.Options{Sync: s.cfg.Sync})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/floatlic/floatlic/internal/cli/exit"
+	"github.com/floatlic/floatlic/internal/datadir"
 	"github.com/floatlic/floatlic/internal/heapfloor"
 	"github.com/floatlic/floatlic/internal/licfile"
 	"github.com/floatlic/floatlic/internal/maxprocs"
@@ -42,6 +43,13 @@ func serveCommand() *cli.Command {
 			}
 			cfg.Licenses, cfg.VendorPub, cfg.DataDir = c.StringSlice("license"), pub, c.String("data")
 			if f := c.String("admin-token-file"); f != "" {
+				warn, err := datadir.CheckSecret(f)
+				if err != nil {
+					return exit.Setupf("admin token: %w", err)
+				}
+				if warn != "" {
+					cfg.Logger.Warn("admin token: " + warn)
+				}
 				b, err := os.ReadFile(f)
 				if err != nil {
 					return exit.Setupf("admin token: %w", err)
