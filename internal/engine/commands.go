@@ -168,7 +168,8 @@ func (e *Engine) newSession(t *txn, c wire.Client, now time.Time) *session {
 }
 
 // touch renews a session's lease; the heartbeat time is written later, in
-// bulk (see flush): a restart gives every session a fresh lease anyway.
+// bulk (see flush): a restart that finds an older time gives the session at
+// least Config.RestartFloor.
 func (e *Engine) touch(s *session, now time.Time) {
 	s.LastHeartbeat = now
 	s.leaseUntil = now.Add(e.cfg.Lease)

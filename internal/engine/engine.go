@@ -21,9 +21,10 @@
 // one: every FlushPeriod the sessions heard from since the last flush are
 // sorted by id and written a chunk per batch (any batch, or a Flush command
 // when nothing else is going on), so that a large flush neither stalls one
-// batch nor touches the same page twice. Nothing
-// depends on the stored times but what licstat shows after a restart, which
-// gives every session a fresh lease anyway.
+// batch nor touches the same page twice. A restart continues each
+// session's lease from its stored time (see Config.RestartFloor), so a
+// crash loses at most a flush period of lease: a dead client's seat is
+// freed a little early, never kept.
 //
 // Invariant: for every feature, licenses in use plus borrowed ≤ COUNT.
 // Grace licenses are reported, not counted.
@@ -60,6 +61,13 @@ type Config struct {
 	KeepEvents  int64         // events kept in the audit trail; 0: 1,000,000
 	GraceKeep   time.Duration // how long expired grace reports are kept; 0: 7 days
 	FlushPeriod time.Duration // how often heartbeat times are written; 0: 1 min
+	// RestartFloor is the least lease a session gets when the ledger is
+	// loaded (a restart): its lease runs on from its stored last heartbeat,
+	// but never ends sooner than this after the load, so that a live client
+	// has the time to reach the server. Long enough for one heartbeat
+	// interval and some slack; 0: the whole lease (a fresh lease each
+	// restart, which a server restarted in a loop renews for ever).
+	RestartFloor time.Duration
 	// OnHealth, if set, hears when commits start failing (err), when they
 	// fail for another cause, and when they succeed again (nil): once per
 	// change, not once per failed batch, so that it can log each.
@@ -129,8 +137,10 @@ type Engine struct {
 	onEvent func([]wire.Event)
 }
 
-// Open loads the state from st. Every restored session gets a fresh lease
-// from now, so clients that heartbeat carry on without checking out again.
+// Open loads the state from st. Every restored session's lease runs on from
+// its stored last heartbeat, and at least RestartFloor from now, so clients
+// that heartbeat carry on without checking out again and dead ones are
+// reclaimed as if the server had not stopped.
 // onEvent, if set, receives each committed batch of events, in order, on the
 // goroutine that applied the batch, before its replies.
 func Open(st *store.Store, features []*Feature, cfg Config, now time.Time, onEvent func([]wire.Event)) (*Engine, error) {
@@ -145,6 +155,9 @@ func Open(st *store.Store, features []*Feature, cfg Config, now time.Time, onEve
 	}
 	if cfg.FlushPeriod <= 0 {
 		cfg.FlushPeriod = time.Minute
+	}
+	if cfg.RestartFloor <= 0 || cfg.RestartFloor > cfg.Lease {
+		cfg.RestartFloor = cfg.Lease
 	}
 	e := &Engine{cfg: cfg, store: st, onEvent: onEvent}
 	e.idle.L = &e.qmu
@@ -171,13 +184,13 @@ func (e *Engine) load(now time.Time) error {
 	e.seq = snap.LastSeq
 	e.lastFlush = now
 	for _, s := range snap.Sessions {
-		e.sessions[s.ID] = &session{Session: s, leaseUntil: now.Add(e.cfg.Lease)}
+		e.sessions[s.ID] = &session{Session: s, leaseUntil: e.restoredLease(s.LastHeartbeat, now)}
 	}
 	for i := range snap.Checkouts {
 		c := &snap.Checkouts[i]
 		s := e.sessions[c.Session]
 		if s == nil { // cannot happen through the engine; keep the license counted anyway
-			s = &session{Session: store.Session{ID: c.Session, Created: c.Since, LastHeartbeat: c.Since}, leaseUntil: now.Add(e.cfg.Lease)}
+			s = &session{Session: store.Session{ID: c.Session, Created: c.Since, LastHeartbeat: c.Since}, leaseUntil: e.restoredLease(c.Since, now)}
 			e.sessions[c.Session] = s
 		}
 		s.checkouts = append(s.checkouts, c)
@@ -194,6 +207,12 @@ func (e *Engine) load(now time.Time) error {
 		e.graces[g.TokenID] = g
 	}
 	return nil
+}
+
+// restoredLease is the lease of a session loaded at now whose last stored
+// heartbeat is at last: its own, or the floor for live clients to reach us.
+func (e *Engine) restoredLease(last, now time.Time) time.Time {
+	return maxTime(last.Add(e.cfg.Lease), now.Add(e.cfg.RestartFloor))
 }
 
 func (e *Engine) useOf(feature string) *use {

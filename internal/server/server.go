@@ -53,6 +53,13 @@ func DefaultLease(heartbeat time.Duration) time.Duration {
 	return 3*heartbeat + heartbeat/2
 }
 
+// RestartFloor is the least lease a session gets at a restart: one heartbeat
+// interval for a live client to send its next one, and half of one for it
+// to get through (engine.Config.RestartFloor).
+func RestartFloor(heartbeat time.Duration) time.Duration {
+	return heartbeat + heartbeat/2
+}
+
 // Config configures a server.
 type Config struct {
 	Licenses          []string          // license file paths
@@ -136,7 +143,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.broker = newBroker()
 	s.metrics = newMetrics()
-	s.engine, err = engine.Open(s.store, features, engine.Config{Lease: cfg.Lease, OnHealth: s.onHealth}, s.clock.Now(), s.onEvents)
+	s.engine, err = engine.Open(s.store, features, engine.Config{Lease: cfg.Lease, OnHealth: s.onHealth,
+		RestartFloor: RestartFloor(cfg.HeartbeatInterval)}, s.clock.Now(), s.onEvents)
 	if err != nil {
 		s.store.Close()
 		s.lock.Release()
