@@ -68,6 +68,13 @@ type Config struct {
 	// interval and some slack; 0: the whole lease (a fresh lease each
 	// restart, which a server restarted in a loop renews for ever).
 	RestartFloor time.Duration
+	// ClockTolerance is how far the clock may read behind the newest time
+	// the ledger has seen (stored or since) before it is taken as set back;
+	// 0: 5 minutes. See Clock.
+	ClockTolerance time.Duration
+	// OnWindback, if set, hears when the clock is found set back: newest is
+	// the time the ledger had seen, now the clock's. Once per finding.
+	OnWindback func(newest, now time.Time)
 	// OnHealth, if set, hears when commits start failing (err), when they
 	// fail for another cause, and when they succeed again (nil): once per
 	// change, not once per failed batch, so that it can log each.
@@ -120,6 +127,9 @@ type Engine struct {
 	dirty     []*session // sessions whose heartbeat time is not yet written (some may have ended)
 	flushing  []string   // sorted ids of sessions whose time the current flush writes next
 	lastFlush time.Time
+	newest    time.Time // the latest command time seen, stored or not
+	markTime  time.Time // the newest time last written to the store's clock mark
+	windback  bool      // the clock was found set back, and OnWindback told
 
 	stats commitStats
 
@@ -156,6 +166,9 @@ func Open(st *store.Store, features []*Feature, cfg Config, now time.Time, onEve
 	if cfg.FlushPeriod <= 0 {
 		cfg.FlushPeriod = time.Minute
 	}
+	if cfg.ClockTolerance <= 0 {
+		cfg.ClockTolerance = 5 * time.Minute
+	}
 	if cfg.RestartFloor <= 0 || cfg.RestartFloor > cfg.Lease {
 		cfg.RestartFloor = cfg.Lease
 	}
@@ -183,6 +196,8 @@ func (e *Engine) load(now time.Time) error {
 	e.flushing = nil
 	e.seq = snap.LastSeq
 	e.lastFlush = now
+	e.newest = maxTime(e.newest, snap.Newest) // a reload after a failed commit never lowers it
+	e.markTime = snap.Newest
 	for _, s := range snap.Sessions {
 		e.sessions[s.ID] = &session{Session: s, leaseUntil: e.restoredLease(s.LastHeartbeat, now)}
 	}
@@ -291,6 +306,43 @@ func (e *Engine) Due(now time.Time) (sessions []string, others bool) {
 		}
 	}
 	return sessions, false
+}
+
+// Clock reports whether the clock, reading now, was set back: now is more
+// than ClockTolerance behind the newest time the ledger has stored or seen.
+// It tells OnWindback once, when it first finds it so.
+func (e *Engine) Clock(now time.Time) (newest time.Time, setBack bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.newest, e.setBack(now)
+}
+
+// setBack is Clock with the lock held. Features with an EXPIRE or START are
+// refused while it holds: the clock is all that dates them.
+func (e *Engine) setBack(now time.Time) bool {
+	if e.newest.Sub(now) <= e.cfg.ClockTolerance {
+		e.windback = false
+		return false
+	}
+	if !e.windback && e.cfg.OnWindback != nil {
+		e.cfg.OnWindback(e.newest, now)
+	}
+	e.windback = true
+	return true
+}
+
+// saw moves the newest time seen up to now, and writes it to the store
+// when it has moved a minute since last written: a clock set back is then
+// still noticed after a restart, whatever else the store holds.
+func (e *Engine) saw(t *txn, now time.Time) {
+	if !now.After(e.newest) {
+		return
+	}
+	e.newest = now
+	if t != nil && now.Sub(e.markTime) >= time.Minute {
+		e.markTime = now
+		t.write(func(tx *store.Tx) { tx.SetNewest(now) })
+	}
 }
 
 // Err is a refusal: it becomes the reply's error object.

@@ -157,6 +157,7 @@ func (e *Engine) applyBatch(batch []*pending) {
 		results[i] = p.cmd.apply(e, t)
 		now = maxTime(now, p.cmd.time())
 	}
+	e.saw(t, now)
 	if len(e.flushing) == 0 && now.Sub(e.lastFlush) >= e.cfg.FlushPeriod {
 		e.startFlush()
 		e.lastFlush = now

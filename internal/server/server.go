@@ -46,6 +46,9 @@ import (
 const (
 	DefaultHeartbeat = 2 * time.Minute
 	DefaultListen    = "127.0.0.1:6200"
+	// DefaultClockTolerance is how far the clock may read behind the
+	// newest time in the database before it is taken as set back.
+	DefaultClockTolerance = 5 * time.Minute
 )
 
 // DefaultLease is 3 heartbeat intervals plus slack.
@@ -70,8 +73,12 @@ type Config struct {
 	Lease             time.Duration
 	ReapInterval      time.Duration // how often leases are checked; 0: heartbeat/4, at most 10 s
 	Sync              string        // store.SyncFull or store.SyncNormal
-	Clock             clock.Clock
-	Logger            *slog.Logger
+	// ClockTolerance is how far the clock may read behind the newest time
+	// in the database before it is taken as set back (see
+	// engine.Config.ClockTolerance); 0: 5 minutes.
+	ClockTolerance time.Duration
+	Clock          clock.Clock
+	Logger         *slog.Logger
 	// Boost, when set, is called around a status reply for a big site, which
 	// takes a few tenths of a second of CPU: licd's main lets Go code use
 	// every core until done is called (see package maxprocs).
@@ -115,6 +122,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Lease < cfg.HeartbeatInterval {
 		return nil, fmt.Errorf("lease %v is shorter than the heartbeat interval %v: every client would lose its licenses", cfg.Lease, cfg.HeartbeatInterval)
 	}
+	if cfg.ClockTolerance <= 0 {
+		cfg.ClockTolerance = DefaultClockTolerance
+	}
 	if cfg.ReapInterval <= 0 {
 		cfg.ReapInterval = min(max(cfg.HeartbeatInterval/4, 10*time.Millisecond), 10*time.Second)
 	}
@@ -144,12 +154,13 @@ func New(cfg Config) (*Server, error) {
 	s.broker = newBroker()
 	s.metrics = newMetrics()
 	s.engine, err = engine.Open(s.store, features, engine.Config{Lease: cfg.Lease, OnHealth: s.onHealth,
-		RestartFloor: RestartFloor(cfg.HeartbeatInterval)}, s.clock.Now(), s.onEvents)
+		RestartFloor: RestartFloor(cfg.HeartbeatInterval), ClockTolerance: cfg.ClockTolerance, OnWindback: s.onWindback}, s.clock.Now(), s.onEvents)
 	if err != nil {
 		s.store.Close()
 		s.lock.Release()
 		return nil, err
 	}
+	s.engine.Clock(s.clock.Now()) // a clock set back is logged at start, not at the first checkout
 	for _, f := range features {
 		if !f.HostOK {
 			s.log.Warn("feature is locked to another host: every checkout will be refused",
@@ -356,6 +367,13 @@ func (s *Server) onHealth(err error) {
 	}
 	s.log.Error("the database cannot record: every change is refused until this is fixed",
 		"db", s.store.Path(), "err", err)
+}
+
+// onWindback logs a clock found set back.
+func (s *Server) onWindback(newest, now time.Time) {
+	s.log.Error("the server's clock was set back: features with an EXPIRE or START date are refused until it is corrected",
+		"clock", now.UTC().Format(time.RFC3339), "recorded", newest.UTC().Format(time.RFC3339),
+		"tolerance", s.cfg.ClockTolerance.String())
 }
 
 // onEvents runs after each commit, on the goroutine that applied the batch.

@@ -22,6 +22,8 @@ var statements = map[string]string{
 		ON CONFLICT (token_id) DO UPDATE SET reported = excluded.reported`,
 	"deleteGrace":  `DELETE FROM graces WHERE token_id = ?`,
 	"insertEvents": `INSERT INTO event_batches (first_seq, last_seq, data) VALUES (?, ?, ?)`,
+	"setNewest": `INSERT INTO clock (id, newest) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET newest = max(newest, excluded.newest)`,
 }
 
 func (s *Store) prepare() error {
@@ -131,3 +133,7 @@ func (t *Tx) UpsertGrace(g Grace) {
 
 // DeleteGrace forgets a grace record.
 func (t *Tx) DeleteGrace(tokenID string) { t.exec("deleteGrace", tokenID) }
+
+// SetNewest records at as the newest time the server's clock has read,
+// unless a later one is recorded.
+func (t *Tx) SetNewest(at time.Time) { t.exec("setNewest", nanos(at)) }
