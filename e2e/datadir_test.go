@@ -45,6 +45,7 @@ func storedEvents(t *testing.T, data string) int {
 // oneLine fails unless stderr is one line holding every one of want.
 func oneLine(t *testing.T, stderr string, want ...string) {
 	t.Helper()
+	t.Logf("stderr: %s", stderr)
 	if strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 		t.Errorf("stderr is not one line:\n%s", stderr)
 	}

@@ -35,7 +35,7 @@ func Take(dir string) (*Lock, error) {
 		b, _ := os.ReadFile(path)
 		f.Close()
 		if errors.Is(err, errWouldBlock) {
-			return nil, fmt.Errorf("%w: data dir %s is held by another licd (%s; lock file %s): stop it, or give this one another --data",
+			return nil, fmt.Errorf("%w: %s is held by another licd (%s; lock file %s): stop it, or give this one another --data",
 				ErrLocked, dir, holder(b), path)
 		}
 		return nil, fmt.Errorf("lock data dir %s: %w", dir, err)
