@@ -11,6 +11,12 @@
 // SQLite's checkpoints. Migrations are numbered .sql files,
 // embedded, each applied in a transaction and recorded in schema_migrations.
 // Times are stored as unix nanoseconds.
+//
+// Open refuses a damaged database (PRAGMA quick_check). Every commit ends
+// by checking that the database file and its WAL are still the files
+// opened (a stat each, see Check): SQLite writes on into a file removed
+// under it, and what it writes there is lost with the process, so from
+// then on the store refuses every write.
 package store
 
 import (
