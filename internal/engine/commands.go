@@ -150,6 +150,9 @@ func (e *Engine) admit(t *txn, now time.Time, cl wire.Client, name, version stri
 		return deny(wire.CodeUnknownFeature, "feature %q is not served here", name)
 	case !f.HostOK:
 		return deny(wire.CodeHostMismatch, "feature %s is locked to host id %v, which this server does not have", name, f.HostIDs)
+	case (!f.Expires.IsZero() || !f.Start.IsZero()) && e.setBack(now):
+		return deny(wire.CodeClockWindback, "the server's clock reads %s, behind the time %s that it recorded before: it was set back, and %s has an EXPIRE or START date, so it is not served until the clock is corrected",
+			now.UTC().Format(time.RFC3339), e.newest.UTC().Format(time.RFC3339), name)
 	case !f.Expires.IsZero() && !now.Before(f.Expires):
 		return deny(wire.CodeExpired, "feature %s expired on %s", name, f.Expire)
 	case !f.Start.IsZero() && now.Before(f.Start):
@@ -204,7 +207,8 @@ func (e *Engine) newSession(t *txn, c wire.Client, now time.Time) *session {
 }
 
 // touch renews a session's lease; the heartbeat time is written later, in
-// bulk (see flush): a restart gives every session a fresh lease anyway.
+// bulk (see flush): a restart that finds an older time gives the session at
+// least Config.RestartFloor.
 func (e *Engine) touch(s *session, now time.Time) {
 	s.LastHeartbeat = now
 	s.leaseUntil = now.Add(e.cfg.Lease)
@@ -239,6 +243,7 @@ func (h Heartbeat) apply(e *Engine, _ *txn) Result {
 		return refuse(wire.CodeUnknownSession, "session %s is not known here (its lease ran out, or it was removed): check out again", h.Client.Session)
 	}
 	e.touch(s, h.Now)
+	e.saw(nil, h.Now)
 	ids := make([]string, len(s.checkouts))
 	for i, c := range s.checkouts {
 		ids[i] = c.ID

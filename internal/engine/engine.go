@@ -21,9 +21,10 @@
 // one: every FlushPeriod the sessions heard from since the last flush are
 // sorted by id and written a chunk per batch (any batch, or a Flush command
 // when nothing else is going on), so that a large flush neither stalls one
-// batch nor touches the same page twice. Nothing
-// depends on the stored times but what licstat shows after a restart, which
-// gives every session a fresh lease anyway.
+// batch nor touches the same page twice. A restart continues each
+// session's lease from its stored time (see Config.RestartFloor), so a
+// crash loses at most a flush period of lease: a dead client's seat is
+// freed a little early, never kept.
 //
 // Invariant: for every feature, licenses in use plus borrowed ≤ COUNT.
 // Grace licenses are reported, not counted.
@@ -64,6 +65,24 @@ type Config struct {
 	Lease       time.Duration // a session's lease after each request from it
 	KeepEvents  int64         // events kept in the audit trail; 0: 1,000,000
 	FlushPeriod time.Duration // how often heartbeat times are written; 0: 1 min
+	// RestartFloor is the least lease a session gets when the ledger is
+	// loaded (a restart): its lease runs on from its stored last heartbeat,
+	// but never ends sooner than this after the load, so that a live client
+	// has the time to reach the server. Long enough for one heartbeat
+	// interval and some slack; 0: the whole lease (a fresh lease each
+	// restart, which a server restarted in a loop renews for ever).
+	RestartFloor time.Duration
+	// ClockTolerance is how far the clock may read behind the newest time
+	// the ledger has seen (stored or since) before it is taken as set back;
+	// 0: 5 minutes. See Clock.
+	ClockTolerance time.Duration
+	// OnWindback, if set, hears when the clock is found set back: newest is
+	// the time the ledger had seen, now the clock's. Once per finding.
+	OnWindback func(newest, now time.Time)
+	// OnHealth, if set, hears when commits start failing (err), when they
+	// fail for another cause, and when they succeed again (nil): once per
+	// change, not once per failed batch, so that it can log each.
+	OnHealth func(err error)
 }
 
 type session struct {
@@ -113,8 +132,15 @@ type Engine struct {
 	dirty     []*session // sessions whose heartbeat time is not yet written (some may have ended)
 	flushing  []string   // sorted ids of sessions whose time the current flush writes next
 	lastFlush time.Time
+	newest    time.Time // the latest command time seen, stored or not
+	markTime  time.Time // the newest time last written to the store's clock mark
+	windback  bool      // the clock was found set back, and OnWindback told
 
 	stats commitStats
+
+	hmu     sync.Mutex
+	cause   string                // on hmu: store.Cause of the failure last reported, "" when healthy
+	failing atomic.Pointer[error] // the last commit's error; nil after a good one
 
 	qmu     sync.Mutex
 	idle    sync.Cond  // on qmu: broadcast when a lead ends
@@ -126,8 +152,10 @@ type Engine struct {
 	onEvent func([]wire.Event)
 }
 
-// Open loads the state from st. Every restored session gets a fresh lease
-// from now, so clients that heartbeat carry on without checking out again.
+// Open loads the state from st. Every restored session's lease runs on from
+// its stored last heartbeat, and at least RestartFloor from now, so clients
+// that heartbeat carry on without checking out again and dead ones are
+// reclaimed as if the server had not stopped.
 // onEvent, if set, receives each committed batch of events, in order, on the
 // goroutine that applied the batch, before its replies.
 func Open(st *store.Store, features []*Feature, cfg Config, now time.Time, onEvent func([]wire.Event)) (*Engine, error) {
@@ -139,6 +167,12 @@ func Open(st *store.Store, features []*Feature, cfg Config, now time.Time, onEve
 	}
 	if cfg.FlushPeriod <= 0 {
 		cfg.FlushPeriod = time.Minute
+	}
+	if cfg.ClockTolerance <= 0 {
+		cfg.ClockTolerance = 5 * time.Minute
+	}
+	if cfg.RestartFloor <= 0 || cfg.RestartFloor > cfg.Lease {
+		cfg.RestartFloor = cfg.Lease
 	}
 	e := &Engine{cfg: cfg, store: st, onEvent: onEvent}
 	e.idle.L = &e.qmu
@@ -164,15 +198,17 @@ func (e *Engine) load(now time.Time) error {
 	e.flushing = nil
 	e.seq = snap.LastSeq
 	e.lastFlush = now
+	e.newest = maxTime(e.newest, snap.Newest) // a reload after a failed commit never lowers it
+	e.markTime = snap.Newest
 	for _, s := range snap.Sessions {
-		e.sessions[s.ID] = &session{Session: s, handle: wire.SessionHandle(s.ID), leaseUntil: now.Add(e.cfg.Lease)}
+		e.sessions[s.ID] = &session{Session: s, handle: wire.SessionHandle(s.ID), leaseUntil: e.restoredLease(s.LastHeartbeat, now)}
 	}
 	for i := range snap.Checkouts {
 		c := &snap.Checkouts[i]
 		s := e.sessions[c.Session]
 		if s == nil { // cannot happen through the engine; keep the license counted anyway
 			s = &session{Session: store.Session{ID: c.Session, Created: c.Since, LastHeartbeat: c.Since},
-				handle: wire.SessionHandle(c.Session), leaseUntil: now.Add(e.cfg.Lease)}
+				handle: wire.SessionHandle(c.Session), leaseUntil: e.restoredLease(c.Since, now)}
 			e.sessions[c.Session] = s
 		}
 		s.checkouts = append(s.checkouts, c)
@@ -189,6 +225,12 @@ func (e *Engine) load(now time.Time) error {
 		e.graces[keyOf(g)] = g
 	}
 	return nil
+}
+
+// restoredLease is the lease of a session loaded at now whose last stored
+// heartbeat is at last: its own, or the floor for live clients to reach us.
+func (e *Engine) restoredLease(last, now time.Time) time.Time {
+	return maxTime(last.Add(e.cfg.Lease), now.Add(e.cfg.RestartFloor))
 }
 
 func (e *Engine) useOf(feature string) *use {
@@ -267,6 +309,43 @@ func (e *Engine) Due(now time.Time) (sessions []string, others bool) {
 		}
 	}
 	return sessions, false
+}
+
+// Clock reports whether the clock, reading now, was set back: now is more
+// than ClockTolerance behind the newest time the ledger has stored or seen.
+// It tells OnWindback once, when it first finds it so.
+func (e *Engine) Clock(now time.Time) (newest time.Time, setBack bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.newest, e.setBack(now)
+}
+
+// setBack is Clock with the lock held. Features with an EXPIRE or START are
+// refused while it holds: the clock is all that dates them.
+func (e *Engine) setBack(now time.Time) bool {
+	if e.newest.Sub(now) <= e.cfg.ClockTolerance {
+		e.windback = false
+		return false
+	}
+	if !e.windback && e.cfg.OnWindback != nil {
+		e.cfg.OnWindback(e.newest, now)
+	}
+	e.windback = true
+	return true
+}
+
+// saw moves the newest time seen up to now, and writes it to the store
+// when it has moved a minute since last written: a clock set back is then
+// still noticed after a restart, whatever else the store holds.
+func (e *Engine) saw(t *txn, now time.Time) {
+	if !now.After(e.newest) {
+		return
+	}
+	e.newest = now
+	if t != nil && now.Sub(e.markTime) >= time.Minute {
+		e.markTime = now
+		t.write(func(tx *store.Tx) { tx.SetNewest(now) })
+	}
 }
 
 // Err is a refusal: it becomes the reply's error object.

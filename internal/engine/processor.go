@@ -53,6 +53,9 @@ func (e *Engine) Submit(cmd Command) Result {
 	if e.closed.Load() {
 		return Result{Err: wire.Errorf(wire.CodeUnavailable, "server is shutting down")}
 	}
+	if err := e.store.Err(); err != nil { // nothing is acknowledged that a restart would not find
+		return Result{Err: wire.Errorf(wire.CodeUnavailable, "%v", err)}
+	}
 	if h, ok := cmd.(Heartbeat); ok {
 		e.mu.Lock()
 		defer e.mu.Unlock()
@@ -154,6 +157,7 @@ func (e *Engine) applyBatch(batch []*pending) {
 		results[i] = p.cmd.apply(e, t)
 		now = maxTime(now, p.cmd.time())
 	}
+	e.saw(t, now)
 	if len(e.flushing) == 0 && now.Sub(e.lastFlush) >= e.cfg.FlushPeriod {
 		e.startFlush()
 		e.lastFlush = now
@@ -171,6 +175,9 @@ func (e *Engine) applyBatch(batch []*pending) {
 		t.events = nil
 	}
 	e.mu.Unlock()
+	if err != nil || t.tx != nil {
+		e.noteHealth(err)
+	}
 	// Events go out before the replies, so a client that was answered
 	// finds its change in the logs, metrics and event streams.
 	if len(t.events) > 0 && e.onEvent != nil {
@@ -186,8 +193,11 @@ func (e *Engine) applyBatch(batch []*pending) {
 func (e *Engine) fail(err error, n int, now time.Time) []Result {
 	code := wire.CodeUnavailable
 	msg := fmt.Sprintf("the server could not record this in %s: %v", e.store.Path(), err)
-	if errors.Is(err, store.ErrDiskFull) {
+	switch {
+	case errors.Is(err, store.ErrDiskFull):
 		msg = fmt.Sprintf("the server's disk is full (%s): nothing was recorded", e.store.Path())
+	case errors.Is(err, store.ErrReplaced):
+		msg = err.Error()
 	}
 	if lerr := e.load(now); lerr != nil {
 		msg += fmt.Sprintf("; reloading state also failed: %v", lerr)
@@ -197,6 +207,41 @@ func (e *Engine) fail(err error, n int, now time.Time) []Result {
 		out[i] = Result{Err: &wire.Error{Code: code, Message: msg}}
 	}
 	return out
+}
+
+// Health returns why the ledger cannot record changes (the last commit
+// failed, or the database file is gone), or nil. It checks the database
+// file first (a stat), so that a removal shows with no traffic.
+func (e *Engine) Health() error {
+	if err := e.store.Check(); err != nil {
+		e.noteHealth(err)
+		return err
+	}
+	if p := e.failing.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// noteHealth records the outcome of a commit (nil: it succeeded) and tells
+// OnHealth when the cause of failure changes.
+func (e *Engine) noteHealth(err error) {
+	cause := ""
+	if err != nil {
+		cause = store.Cause(err)
+		e.failing.Store(&err)
+	} else if e.failing.Load() == nil || e.failing.Swap(nil) == nil {
+		return // the usual case, a good commit after good ones: a load, no lock
+	}
+	e.hmu.Lock()
+	defer e.hmu.Unlock()
+	if cause == e.cause {
+		return
+	}
+	e.cause = cause
+	if e.cfg.OnHealth != nil {
+		e.cfg.OnHealth(err)
+	}
 }
 
 // FlushDue reports whether heartbeat times are waiting to be written: a

@@ -1,13 +1,11 @@
 package server_test
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,32 +14,6 @@ import (
 	"github.com/floatlic/floatlic/internal/servertest"
 	"github.com/floatlic/floatlic/internal/wire"
 )
-
-// logBuffer collects a server's log lines; it is written from the batch
-// and reaper goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// lines returns the lines that contain s.
-func (l *logBuffer) lines(s string) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, line := range strings.Split(l.b.String(), "\n") {
-		if strings.Contains(line, s) {
-			out = append(out, line)
-		}
-	}
-	return out
-}
 
 // Contention logs two lines per feature and code per interval (the first
 // denial, then how many more), not one per denial, even at --log-level

@@ -34,14 +34,24 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET "+wire.PathStatus, s.jsonHandler(wire.PathStatus, nil, s.status))
 	mux.HandleFunc("GET "+wire.PathEvents, s.events)
 	mux.HandleFunc("GET "+wire.PathMetrics, s.serveMetrics)
-	mux.HandleFunc("GET "+wire.PathHealthz, func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set(wire.InstanceHeader, s.instance)
-		io.WriteString(w, "ok\n")
-	})
+	mux.HandleFunc("GET "+wire.PathHealthz, s.healthz)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, wire.Errorf(wire.CodeBadRequest, "no endpoint %s %s", r.Method, r.URL.Path), http.StatusNotFound)
 	})
 	return mux
+}
+
+// healthz answers ok, or 503 with the reason while the ledger cannot record
+// (a full disk, a damaged or removed database): a server that refuses every
+// change is not healthy, whatever else it still answers.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set(wire.InstanceHeader, s.instance)
+	if err := s.engine.Health(); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "unavailable: %v\n", err)
+		return
+	}
+	io.WriteString(w, "ok\n")
 }
 
 // jsonHandler runs guard, if any, reads the body (refusing one over

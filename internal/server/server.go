@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/floatlic/floatlic/internal/clock"
+	"github.com/floatlic/floatlic/internal/datadir"
 	"github.com/floatlic/floatlic/internal/engine"
 	"github.com/floatlic/floatlic/internal/store"
 	"github.com/floatlic/floatlic/internal/token"
@@ -39,11 +40,21 @@ import (
 const (
 	DefaultHeartbeat = 2 * time.Minute
 	DefaultListen    = "127.0.0.1:6200"
+	// DefaultClockTolerance is how far the clock may read behind the
+	// newest time in the database before it is taken as set back.
+	DefaultClockTolerance = 5 * time.Minute
 )
 
 // DefaultLease is 3 heartbeat intervals plus slack.
 func DefaultLease(heartbeat time.Duration) time.Duration {
 	return 3*heartbeat + heartbeat/2
+}
+
+// RestartFloor is the least lease a session gets at a restart: one heartbeat
+// interval for a live client to send its next one, and half of one for it
+// to get through (engine.Config.RestartFloor).
+func RestartFloor(heartbeat time.Duration) time.Duration {
+	return heartbeat + heartbeat/2
 }
 
 // Config configures a server.
@@ -57,8 +68,12 @@ type Config struct {
 	ReapInterval      time.Duration // how often leases are checked; 0: heartbeat/4, at most 10 s
 	Sync              string        // store.SyncFull or store.SyncNormal
 	DenyLogInterval   time.Duration // repeated denials are logged as one line per feature and code per interval; 0: 10 s
-	Clock             clock.Clock
-	Logger            *slog.Logger
+	// ClockTolerance is how far the clock may read behind the newest time
+	// in the database before it is taken as set back (see
+	// engine.Config.ClockTolerance); 0: 5 minutes.
+	ClockTolerance time.Duration
+	Clock          clock.Clock
+	Logger         *slog.Logger
 }
 
 // Server is a running licd.
@@ -66,6 +81,7 @@ type Server struct {
 	cfg      Config
 	clock    clock.Clock
 	log      *slog.Logger
+	lock     *datadir.Lock // held from New to Close
 	store    *store.Store
 	engine   *engine.Engine
 	key      ed25519.PrivateKey
@@ -83,8 +99,10 @@ type Server struct {
 	wg   sync.WaitGroup
 }
 
-// New loads the licenses, opens the store in cfg.DataDir and starts the
-// ledger. It refuses to start on any invalid license file.
+// New loads the licenses, locks cfg.DataDir (see package datadir), opens
+// the store in it and starts the ledger. It refuses to start on any invalid
+// license file, and on a data dir another licd holds. It writes nothing to
+// the database: Serve does.
 func New(cfg Config) (*Server, error) {
 	if cfg.HeartbeatInterval <= 0 {
 		cfg.HeartbeatInterval = DefaultHeartbeat
@@ -94,6 +112,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Lease < cfg.HeartbeatInterval {
 		return nil, fmt.Errorf("lease %v is shorter than the heartbeat interval %v: every client would lose its licenses", cfg.Lease, cfg.HeartbeatInterval)
+	}
+	if cfg.ClockTolerance <= 0 {
+		cfg.ClockTolerance = DefaultClockTolerance
 	}
 	if cfg.ReapInterval <= 0 {
 		cfg.ReapInterval = min(max(cfg.HeartbeatInterval/4, 10*time.Millisecond), 10*time.Second)
@@ -111,25 +132,28 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	if s.key, err = token.LoadKey(cfg.DataDir); err != nil {
+	if err := datadir.CheckDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	s.keyText = token.PublicText(s.key)
-	s.warnTokens(features)
-	st, err := store.Open(filepath.Join(cfg.DataDir, "licd.db"), store.Options{Sync: cfg.Sync})
-	if err != nil {
+	if s.lock, err = datadir.Take(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	s.store = st
+	if err := s.openStore(); err != nil {
+		s.lock.Release()
+		return nil, err
+	}
 	s.broker = newBroker()
 	s.metrics = newMetrics()
+	s.warnTokens(features)
 	s.denials = newDenyLog(s.log, cfg.DenyLogInterval)
-	s.engine, err = engine.Open(st, features, engine.Config{Lease: cfg.Lease}, s.clock.Now(), s.onEvents)
+	s.engine, err = engine.Open(s.store, features, engine.Config{Lease: cfg.Lease, OnHealth: s.onHealth,
+		RestartFloor: RestartFloor(cfg.HeartbeatInterval), ClockTolerance: cfg.ClockTolerance, OnWindback: s.onWindback}, s.clock.Now(), s.onEvents)
 	if err != nil {
-		st.Close()
+		s.store.Close()
+		s.lock.Release()
 		return nil, err
 	}
-	s.engine.Submit(engine.Note{Now: s.clock.Now(), Kind: wire.EventStart, Detail: "instance " + s.instance})
+	s.engine.Clock(s.clock.Now()) // a clock set back is logged at start, not at the first checkout
 	for _, f := range features {
 		if !f.HostOK {
 			s.log.Warn("feature is locked to another host: every checkout will be refused",
@@ -150,11 +174,33 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Serve serves on ln until Close. It returns nil after Close.
+// openStore reads the server key and opens the database, in the locked
+// data dir.
+func (s *Server) openStore() error {
+	var err error
+	if s.key, err = token.LoadKey(s.cfg.DataDir); err != nil {
+		return err
+	}
+	warn, err := datadir.CheckSecret(filepath.Join(s.cfg.DataDir, "server.key"))
+	if err != nil {
+		return fmt.Errorf("server key: %w", err)
+	}
+	if warn != "" {
+		s.log.Warn("server key: " + warn)
+	}
+	s.keyText = token.PublicText(s.key)
+	s.store, err = store.Open(filepath.Join(s.cfg.DataDir, "licd.db"), store.Options{Sync: s.cfg.Sync})
+	return err
+}
+
+// Serve serves on ln until Close. It returns nil after Close. The start
+// event is written here, not in New: a start that fails before it has a
+// listener (a busy port) leaves the database as it found it.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.addr = ln.Addr().String()
 	s.mu.Unlock()
+	s.engine.Submit(engine.Note{Now: s.clock.Now(), Kind: wire.EventStart, Detail: "instance " + s.instance})
 	s.log.Info("serving", "addr", s.addr, "instance", s.instance, "features", len(s.engine.Features()),
 		"sessions", s.engine.Sessions())
 	err := s.http.Serve(ln)
@@ -200,6 +246,7 @@ func (s *Server) Close(ctx context.Context) error {
 	if e := s.store.Close(); e != nil && err == nil {
 		err = e
 	}
+	s.lock.Release()
 	return err
 }
 
@@ -215,6 +262,7 @@ func (s *Server) reaper() {
 			return
 		case <-tick.C:
 		}
+		s.engine.Health() // notices a database file removed while nothing is written
 		now := s.clock.Now()
 		s.denials.flush(now)
 		s.reap(now)
@@ -284,6 +332,24 @@ func (s *Server) inTurns(limit int, step func() bool) {
 		case <-time.After(time.Since(start)):
 		}
 	}
+}
+
+// onHealth logs when commits start failing, fail for another cause, or
+// succeed again: once each, not once per refused request.
+func (s *Server) onHealth(err error) {
+	if err == nil {
+		s.log.Info("the database records again: serving", "db", s.store.Path())
+		return
+	}
+	s.log.Error("the database cannot record: every change is refused until this is fixed",
+		"db", s.store.Path(), "err", err)
+}
+
+// onWindback logs a clock found set back.
+func (s *Server) onWindback(newest, now time.Time) {
+	s.log.Error("the server's clock was set back: features with an EXPIRE or START date are refused until it is corrected",
+		"clock", now.UTC().Format(time.RFC3339), "recorded", newest.UTC().Format(time.RFC3339),
+		"tolerance", s.cfg.ClockTolerance.String())
 }
 
 // onEvents runs after each commit, on the goroutine that applied the batch.

@@ -116,6 +116,10 @@ func (s *Server) start(addr string) {
 	s.mu.Unlock()
 }
 
+// Config returns the configuration the server runs with, for a test that
+// starts another server.New on the same files.
+func (s *Server) Config() server.Config { return s.cfg }
+
 // Server returns the running server (nil while stopped).
 func (s *Server) Server() *server.Server {
 	s.mu.Lock()

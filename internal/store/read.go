@@ -8,6 +8,7 @@ import (
 // Load reads the whole durable state.
 func (s *Store) Load() (*Snapshot, error) {
 	snap := &Snapshot{}
+	var lastEvent, mark int64
 	steps := []struct {
 		what string
 		q    string
@@ -53,8 +54,10 @@ func (s *Store) Load() (*Snapshot, error) {
 			snap.Graces = append(snap.Graces, x)
 			return nil
 		}},
-		{"events", `SELECT coalesce((SELECT last_seq FROM event_batches ORDER BY first_seq DESC LIMIT 1), 0)`, func(r *sql.Rows) error {
-			return r.Scan(&snap.LastSeq)
+		{"events", `SELECT coalesce(last_seq, 0), coalesce(json_extract(data, '$[#-1][0]'), 0),
+			coalesce((SELECT newest FROM clock WHERE id = 1), 0)
+			FROM (SELECT 1) LEFT JOIN (SELECT last_seq, data FROM event_batches ORDER BY first_seq DESC LIMIT 1)`, func(r *sql.Rows) error {
+			return r.Scan(&snap.LastSeq, &lastEvent, &mark)
 		}},
 	}
 	for _, st := range steps {
@@ -62,6 +65,7 @@ func (s *Store) Load() (*Snapshot, error) {
 			return nil, fmt.Errorf("load %s from %s: %w", st.what, s.path, err)
 		}
 	}
+	snap.newest(mark, lastEvent)
 	return snap, nil
 }
 

@@ -53,7 +53,36 @@ type Snapshot struct {
 	Checkouts []Checkout
 	Borrows   []Borrow
 	Graces    []Grace
-	LastSeq   int64 // highest event sequence number
+	LastSeq   int64     // highest event sequence number
+	Newest    time.Time // the latest time stored anywhere (see newest)
+}
+
+// newest sets snap.Newest: the latest of the clock's stored mark, the last
+// event, and every time in the rows loaded.
+func (snap *Snapshot) newest(mark, lastEvent int64) {
+	t := fromNanos(max(mark, lastEvent))
+	for _, s := range snap.Sessions {
+		t = latest(t, s.Created, s.LastHeartbeat)
+	}
+	for _, c := range snap.Checkouts {
+		t = latest(t, c.Since)
+	}
+	for _, b := range snap.Borrows {
+		t = latest(t, b.Since)
+	}
+	for _, g := range snap.Graces {
+		t = latest(t, g.Reported)
+	}
+	snap.Newest = t
+}
+
+func latest(t time.Time, ts ...time.Time) time.Time {
+	for _, u := range ts {
+		if u.After(t) {
+			t = u
+		}
+	}
+	return t
 }
 
 func nanos(t time.Time) int64 { return t.UnixNano() }

@@ -11,6 +11,12 @@
 // SQLite's checkpoints. Migrations are numbered .sql files,
 // embedded, each applied in a transaction and recorded in schema_migrations.
 // Times are stored as unix nanoseconds.
+//
+// Open refuses a damaged database (PRAGMA quick_check). Every commit ends
+// by checking that the database file and its WAL are still the files
+// opened (a stat each, see Check): SQLite writes on into a file removed
+// under it, and what it writes there is lost with the process, so from
+// then on the store refuses every write.
 package store
 
 import (
@@ -24,6 +30,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -59,6 +66,9 @@ type Store struct {
 	ro    *sql.DB // read-only pool
 	stmts map[string]*sql.Stmt
 	wal   *walSync // flushes each commit's WAL for SyncFull; nil for SyncNormal
+	files []opened // the database file and its WAL, as opened (see Check)
+
+	broken atomic.Pointer[error] // set once, by Check
 }
 
 // Open opens (creating if needed) the database at path and applies pending
@@ -83,6 +93,9 @@ func Open(path string, o Options) (*Store, error) {
 	s := &Store{path: path, db: db}
 	if err := s.init(); err != nil {
 		db.Close()
+		if errors.Is(err, ErrCorrupt) {
+			return nil, fmt.Errorf("database %s is damaged: %w; %s", path, err, corruptHint)
+		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	ro, err := sql.Open("sqlite", dsn(path, true))
@@ -97,6 +110,10 @@ func Open(path string, o Options) (*Store, error) {
 			s.Close()
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
+	}
+	if err := s.noteFiles(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
 }
@@ -123,6 +140,9 @@ func (s *Store) init() error {
 	}
 	if mode != "wal" {
 		return fmt.Errorf("journal mode is %q, want wal (is the data dir on a file system that supports it?)", mode)
+	}
+	if err := s.quickCheck(); err != nil {
+		return err
 	}
 	if err := s.migrate(); err != nil {
 		return err

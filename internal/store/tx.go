@@ -21,6 +21,8 @@ var statements = map[string]string{
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 	"deleteGrace":  `DELETE FROM graces WHERE token_id = ?`,
 	"insertEvents": `INSERT INTO event_batches (first_seq, last_seq, data) VALUES (?, ?, ?)`,
+	"setNewest": `INSERT INTO clock (id, newest) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET newest = max(newest, excluded.newest)`,
 }
 
 func (s *Store) prepare() error {
@@ -46,6 +48,9 @@ type Tx struct {
 
 // Begin starts a write transaction.
 func (s *Store) Begin() (*Tx, error) {
+	if err := s.Err(); err != nil {
+		return nil, err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", domainErr(err))
@@ -65,23 +70,28 @@ func (t *Tx) exec(name string, args ...any) {
 		t.stmts[name] = st
 	}
 	if _, err := st.ExecContext(ctx, args...); err != nil {
-		t.err = fmt.Errorf("%s: %w", name, domainErr(err))
+		t.err = &opError{op: name, err: domainErr(err)}
 	}
 }
 
 // Commit commits the transaction, or reports the first failed statement.
+// A commit is reported good only if, once it is on the disk, the database
+// and its WAL are still the files the store opened (see Check): one that
+// went into a removed file is as good as lost.
 func (t *Tx) Commit() error {
 	if t.err != nil {
 		t.tx.Rollback()
 		return t.err
 	}
 	if err := t.tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", domainErr(err))
+		return &opError{op: "commit", err: domainErr(err)}
 	}
 	if t.s.wal != nil {
-		return t.s.wal.sync()
+		if err := t.s.wal.sync(); err != nil {
+			return err
+		}
 	}
-	return nil
+	return t.s.Check()
 }
 
 // Rollback abandons the transaction; after Commit it does nothing.
@@ -123,3 +133,7 @@ func (t *Tx) PutGrace(g Grace) {
 
 // DeleteGrace forgets a grace record.
 func (t *Tx) DeleteGrace(tokenID string) { t.exec("deleteGrace", tokenID) }
+
+// SetNewest records at as the newest time the server's clock has read,
+// unless a later one is recorded.
+func (t *Tx) SetNewest(at time.Time) { t.exec("setNewest", nanos(at)) }

@@ -22,7 +22,6 @@ import (
 type walSync struct {
 	path string
 	f    *os.File
-	fi   os.FileInfo // the file f is, to notice a new WAL at path
 }
 
 // openWAL opens the WAL at path for flushing and makes its name durable:
@@ -33,15 +32,11 @@ func openWAL(path string) (*walSync, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open WAL for syncing: %w", err)
 	}
-	fi, err := f.Stat()
-	if err == nil {
-		err = syncDir(filepath.Dir(path))
-	}
-	if err != nil {
+	if err := syncDir(filepath.Dir(path)); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open WAL for syncing: %w", err)
 	}
-	return &walSync{path: path, f: f, fi: fi}, nil
+	return &walSync{path: path, f: f}, nil
 }
 
 func syncDir(dir string) error {
@@ -54,21 +49,9 @@ func syncDir(dir string) error {
 }
 
 // sync flushes the WAL to the disk. The writer connection keeps the same WAL
-// for as long as it is open; should SQLite ever start a new file, the new
-// one is opened and flushed.
+// for as long as it is open; a WAL that is no longer the file at its path
+// (removed, or replaced) fails the commit in Store.Check, after this.
 func (w *walSync) sync() error {
-	fi, err := os.Stat(w.path)
-	if err != nil {
-		return fmt.Errorf("sync WAL: %w", err)
-	}
-	if !os.SameFile(fi, w.fi) {
-		nw, err := openWAL(w.path)
-		if err != nil {
-			return err
-		}
-		w.f.Close()
-		*w = *nw
-	}
 	if err := flushWAL(w.f); err != nil {
 		return fmt.Errorf("sync WAL %s: %w", w.path, err)
 	}

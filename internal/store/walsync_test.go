@@ -1,43 +1,10 @@
 package store
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// A WAL that is a new file at the same path (SQLite never makes one while
-// the writer is open, but nothing would say so if it did) is the one synced.
-func TestWALSyncFollowsANewFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "licd.db-wal")
-	os.WriteFile(path, []byte("old"), 0o600)
-	w, err := openWAL(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.close()
-	if err := w.sync(); err != nil {
-		t.Fatal(err)
-	}
-	old := w.f
-	next := path + ".next"
-	os.WriteFile(next, []byte("new"), 0o600)
-	if err := os.Rename(next, path); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.sync(); err != nil {
-		t.Fatal(err)
-	}
-	fi, _ := os.Stat(path)
-	if w.f == old || !os.SameFile(fi, w.fi) {
-		t.Fatal("sync kept the old file")
-	}
-	os.Remove(path)
-	if err := w.sync(); err == nil {
-		t.Fatal("sync of a WAL that is gone reported no error")
-	}
-}
 
 // Under SyncFull the store flushes the WAL itself; SQLite runs at NORMAL.
 func TestSyncModes(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/floatlic/floatlic/internal/cli/exit"
+	"github.com/floatlic/floatlic/internal/datadir"
 	"github.com/floatlic/floatlic/internal/heapfloor"
 	"github.com/floatlic/floatlic/internal/licfile"
 	"github.com/floatlic/floatlic/internal/server"
@@ -40,6 +41,13 @@ func serveCommand() *cli.Command {
 			}
 			cfg.Licenses, cfg.VendorPub, cfg.DataDir = c.StringSlice("license"), pub, c.String("data")
 			if f := c.String("admin-token-file"); f != "" {
+				warn, err := datadir.CheckSecret(f)
+				if err != nil {
+					return exit.Setupf("admin token: %w", err)
+				}
+				if warn != "" {
+					cfg.Logger.Warn("admin token: " + warn)
+				}
 				b, err := os.ReadFile(f)
 				if err != nil {
 					return exit.Setupf("admin token: %w", err)
@@ -62,6 +70,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "listen", Value: server.DefaultListen, Usage: "`ADDR` to listen on (port 0 picks a free one)"},
 		&cli.DurationFlag{Name: "heartbeat-interval", Value: server.DefaultHeartbeat, Usage: "heartbeat interval clients are told to use"},
 		&cli.DurationFlag{Name: "lease", Usage: "how long a session lives without a heartbeat (default 3.5 heartbeat intervals)"},
+		&cli.DurationFlag{Name: "clock-tolerance", Value: server.DefaultClockTolerance, Usage: "how far the clock may read behind the newest time in the database before it is taken as set back, and features with an EXPIRE or START are refused"},
 		&cli.StringFlag{Name: "sync", Value: "full", Usage: "durability: full (each commit on the disk before the reply; survives power loss) or normal (survives crashes)"},
 		&cli.StringFlag{Name: "tls-cert", Usage: "TLS certificate `FILE` (with --tls-key)"},
 		&cli.StringFlag{Name: "tls-key", Usage: "TLS key `FILE` (with --tls-cert)"},
@@ -92,6 +101,7 @@ func configFrom(c *cli.Context) (server.Config, error) {
 	return server.Config{
 		HeartbeatInterval: c.Duration("heartbeat-interval"),
 		Lease:             c.Duration("lease"),
+		ClockTolerance:    c.Duration("clock-tolerance"),
 		Sync:              c.String("sync"),
 		Logger:            slog.New(h),
 	}, nil
