@@ -27,7 +27,7 @@ func TestBadRequests(t *testing.T) {
 		{"array", wire.PathCheckout, `[1,2]`, "must be a"},
 		{"two values", wire.PathCheckout, `{` + okSession + `,"request_id":"r","feature":"cad_pro"} {}`, "more than one JSON value"},
 		{"field twice", wire.PathCheckout, `{` + okSession + `,"request_id":"r","feature":"cad_pro","feature":"solver"}`, `field "feature" more than once`},
-		{"field twice in another case", wire.PathHeartbeat, `{` + okSession + `,"Session":"0123456789abcdef0123456789abcdef"}`, `field "Session" more than once`},
+		{"field in another case", wire.PathHeartbeat, `{` + okSession + `,"Session":"0123456789abcdef0123456789abcdef"}`, `unknown field "Session"`},
 		{"unknown field", wire.PathCheckout, `{` + okSession + `,"request_id":"r","feature":"cad_pro","colour":"red"}`, `unknown field "colour"`},
 		{"wrong type", wire.PathCheckout, `{` + okSession + `,"request_id":"r","feature":"cad_pro","count":"five"}`, `field "count" must be a int`},
 		{"negative count", wire.PathCheckout, `{` + okSession + `,"request_id":"r","feature":"cad_pro","count":-1}`, "count -1 is outside"},

@@ -22,16 +22,16 @@ func TestDecodeIsStrict(t *testing.T) {
 			wire.CheckoutRequest{Client: ann}, ""},
 		{"empty object", `{}`, wire.CheckoutRequest{}, ""},
 		{"field twice", `{"session":"s1","session":"s2"}`, wire.CheckoutRequest{}, `field "session" more than once`},
-		{"field twice in another case", `{"user":"ann","USER":"bob"}`, wire.CheckoutRequest{}, `field "USER" more than once`},
+		{"a field in another case", `{"user":"ann","USER":"bob"}`, wire.CheckoutRequest{}, `unknown field "USER"`},
 		{"unknown field", `{"session":"s1","extra":1}`, wire.CheckoutRequest{}, `unknown field "extra"`},
-		{"unknown object with repeats", `{"extra":{"a":1,"a":2}}`, wire.CheckoutRequest{}, `unknown field "extra"`},
+		{"invalid UTF-8", "{\"user\":\"\xff\"}", wire.CheckoutRequest{}, "not valid JSON"},
 		{"two values", `{"session":"s1"} {}`, wire.CheckoutRequest{}, "more than one JSON value"},
 		{"trailing comma", `{"session":"s1",}`, wire.CheckoutRequest{}, "not valid JSON"},
 		{"truncated", `{"session":"s1"`, wire.CheckoutRequest{}, "bad request body"},
-		{"empty", ``, wire.CheckoutRequest{}, "empty"},
-		{"array", `[]`, wire.CheckoutRequest{}, "must be a"},
-		{"fraction", `{"pid":1.5}`, wire.CheckoutRequest{}, `field "pid" must be a int`},
-		{"string for int", `{"pid":"1"}`, wire.CheckoutRequest{}, `field "pid" must be a int`},
+		{"empty", ` `, wire.CheckoutRequest{}, "empty"},
+		{"array", `[]`, wire.CheckoutRequest{}, "must be a JSON object, not array"},
+		{"fraction", `{"pid":1.5}`, wire.CheckoutRequest{}, `field "pid" must be a int, not number`},
+		{"string for int", `{"pid":"1"}`, wire.CheckoutRequest{}, `field "pid" must be a int, not string`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,24 +46,6 @@ func TestDecodeIsStrict(t *testing.T) {
 				t.Fatalf("got %v, want bad_request saying %q", err, tt.err)
 			}
 		})
-	}
-}
-
-func TestRepeatedKeyInNestedValues(t *testing.T) {
-	tests := []struct {
-		body, want string
-	}{
-		{`{"a":{"b":1},"b":2}`, ""},
-		{`{"a":[{"b":1},{"b":2}],"c":"a"}`, ""},
-		{`{"a":{"b":1,"b":2}}`, "b"},
-		{`[{"a":1},{"a":1,"A":2}]`, "A"},
-		{`{"a":"b","b":"a"}`, ""},
-	}
-	for _, tt := range tests {
-		got, _ := repeatedKey([]byte(tt.body))
-		if got != tt.want {
-			t.Errorf("repeatedKey(%s) = %q, want %q", tt.body, got, tt.want)
-		}
 	}
 }
 

@@ -88,7 +88,7 @@ func (s *Server) jsonHandler(path string, guard func(*http.Request) *wire.Error,
 func readBody(r *http.Request) ([]byte, *wire.Error) {
 	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, wire.MaxBodyBytes))
 	if err != nil {
-		return nil, decodeError(err)
+		return nil, readError(err)
 	}
 	return b, nil
 }
