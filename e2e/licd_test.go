@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -304,4 +305,41 @@ func TestSIGTERMShutsDownCleanly(t *testing.T) {
 	if !strings.Contains(p.Stderr(), "shutting down") {
 		t.Fatalf("no shutdown in the log:\n%s", p.Stderr())
 	}
+}
+
+// licd runs its Go code on one core until its load needs more (see package
+// maxprocs), and leaves GOMAXPROCS alone when the environment sets it.
+func TestGOMAXPROCS(t *testing.T) {
+	for _, tc := range []struct{ env, want string }{{"", "1"}, {"2", "2"}} {
+		t.Run("GOMAXPROCS="+tc.env, func(t *testing.T) {
+			t.Setenv("GOMAXPROCS", tc.env)
+			p := startLicd(t, "demo", "--listen", "127.0.0.1:0")
+			var got string
+			waitUntil(t, "go_gomaxprocs "+tc.want, func() bool {
+				got = metric(t, p.addr, "go_gomaxprocs")
+				return got == tc.want
+			}, p)
+		})
+	}
+}
+
+// metric returns the value of an unlabelled metric on licd's /metrics.
+func metric(t *testing.T, addr, name string) string {
+	t.Helper()
+	resp, err := hc.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	if _, err := io.Copy(&b, resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(b.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return v
+		}
+	}
+	t.Fatalf("no %s in /metrics:\n%s", name, b.String())
+	return ""
 }

@@ -240,3 +240,33 @@ func bareServer(b *testing.B) string {
 	b.Cleanup(func() { srv.Close() })
 	return "http://" + ln.Addr().String()
 }
+
+// A status reply is boosted (Config.Boost) on a big site, and the boost is
+// over when the reply is.
+func TestStatusBoostedOnABigSite(t *testing.T) {
+	var boosts, dones atomic.Int32
+	s := servertest.Start(t, servertest.Options{Template: servertest.BigTemplate, HeartbeatInterval: time.Minute, Lease: time.Hour,
+		Boost: func() func() { boosts.Add(1); return func() { dones.Add(1) } }})
+	fetch := func() {
+		t.Helper()
+		resp, err := http.Get("http://" + s.Addr + wire.PathStatus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	fetch()
+	if boosts.Load() != 0 {
+		t.Fatalf("status of an empty site boosted")
+	}
+	liveSessions(t, s.Server().Engine(), 10_000)
+	fetch()
+	// The handler's done may run just after the client has read the reply.
+	for deadline := time.Now().Add(5 * time.Second); dones.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if boosts.Load() != 1 || dones.Load() != 1 {
+		t.Fatalf("status of 10,000 sessions: %d boosts, %d done; want 1, 1", boosts.Load(), dones.Load())
+	}
+}

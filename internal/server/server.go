@@ -74,6 +74,10 @@ type Config struct {
 	ClockTolerance time.Duration
 	Clock          clock.Clock
 	Logger         *slog.Logger
+	// Boost, when set, is called around a status reply for a big site,
+	// which takes a few tenths of a second of CPU: licd's main lets Go code
+	// use every core until done is called (see package maxprocs).
+	Boost func() (done func())
 }
 
 // Server is a running licd.

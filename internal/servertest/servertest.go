@@ -37,6 +37,7 @@ type Options struct {
 	Template          []byte        // license template; default demo.Template
 	Sync              string        // default full
 	Logger            *slog.Logger  // default: discard
+	Boost             func() (done func())
 }
 
 // Server is a running license server.
@@ -81,7 +82,7 @@ func Start(t testing.TB, o Options) *Server {
 	s := &Server{Clock: o.Clock, DataDir: dir + "/data", AdminToken: files.Token, Files: files, t: t}
 	s.cfg = server.Config{Licenses: []string{files.License}, VendorPub: pub, DataDir: s.DataDir,
 		AdminToken: files.Token, HeartbeatInterval: o.HeartbeatInterval, Lease: o.Lease,
-		ReapInterval: o.ReapInterval, Sync: o.Sync, Logger: o.Logger}
+		ReapInterval: o.ReapInterval, Sync: o.Sync, Logger: o.Logger, Boost: o.Boost}
 	if o.Clock != nil {
 		s.cfg.Clock = o.Clock
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/floatlic/floatlic/internal/datadir"
 	"github.com/floatlic/floatlic/internal/heapfloor"
 	"github.com/floatlic/floatlic/internal/licfile"
+	"github.com/floatlic/floatlic/internal/maxprocs"
+	"github.com/floatlic/floatlic/internal/procstat"
 	"github.com/floatlic/floatlic/internal/server"
 	"github.com/urfave/cli/v2"
 )
@@ -111,6 +113,10 @@ func configFrom(c *cli.Context) (server.Config, error) {
 // serves until ctx ends or SIGINT/SIGTERM; SIGHUP reloads the licenses.
 func run(ctx context.Context, cfg server.Config, listen, cert, key string, banner func(addr string)) error {
 	heapfloor.Keep(heapFloor)
+	tuner := maxProcsTuner(cfg.Logger)
+	if tuner != nil {
+		cfg.Boost = tuner.Boost
+	}
 	srv, err := server.New(cfg)
 	if err != nil {
 		return exit.WithCode(exit.Setup, err)
@@ -127,6 +133,9 @@ func run(ctx context.Context, cfg server.Config, listen, cert, key string, banne
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	if tuner != nil {
+		go tuner.Run(ctx)
+	}
 	fmt.Fprintf(Stdout, "listening on %s://%s\n", scheme, ln.Addr())
 	if banner != nil {
 		banner(ln.Addr().String())
@@ -155,6 +164,29 @@ func run(ctx context.Context, cfg server.Config, listen, cert, key string, banne
 // heap is small (see package heapfloor): about once a second at full load,
 // not ten times.
 const heapFloor = 32 << 20
+
+// maxProcsTuner returns what runs licd's Go code on one core while its load
+// fits in one (see package maxprocs), or nil when GOMAXPROCS is set in the
+// environment.
+func maxProcsTuner(log *slog.Logger) *maxprocs.Tuner {
+	if maxprocs.Pinned() {
+		return nil
+	}
+	return &maxprocs.Tuner{
+		CPU: procstat.SelfCPU,
+		OnChange: func(from, to int, cores float64) {
+			if cores < 0 {
+				log.Info("GOMAXPROCS changed for a big status reply", "from", from, "to", to)
+				return
+			}
+			msg := "GOMAXPROCS lowered: licd's load fits in one core"
+			if to > from {
+				msg = "GOMAXPROCS raised: licd kept one core busy"
+			}
+			log.Info(msg, "from", from, "to", to, "cores_used", fmt.Sprintf("%.2f", cores))
+		},
+	}
+}
 
 func listenOn(addr, cert, key string) (net.Listener, string, error) {
 	ln, err := net.Listen("tcp", addr)
