@@ -128,10 +128,12 @@ func (s *Server) writeReply(w http.ResponseWriter, reply any, werr *wire.Error) 
 // and the instance id.
 func (s *Server) writeHead(w http.ResponseWriter, status int) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set(wire.InstanceHeader, s.instance)
+	h["Content-Type"] = jsonContentType // keys in canonical form: Set would canonicalise them on every reply
+	h[wire.InstanceHeader] = s.instanceHeader
 	w.WriteHeader(status)
 }
+
+var jsonContentType = []string{"application/json"}
 
 // writeStatus streams a status reply a row at a time, as encoding/json
 // would write it whole. At 100,000 sessions its JSON is 32 MB: built whole

@@ -91,11 +91,14 @@ type Server struct {
 	key      ed25519.PrivateKey
 	keyText  string
 	instance string
-	started  time.Time
-	broker   *broker
-	metrics  *metrics
-	denials  *denyLog
-	http     *http.Server
+	// instanceHeader is the instance id as a reply header's value, made
+	// once: every reply carries it.
+	instanceHeader []string
+	started        time.Time
+	broker         *broker
+	metrics        *metrics
+	denials        *denyLog
+	http           *http.Server
 
 	mu   sync.Mutex
 	addr string
@@ -128,6 +131,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, clock: clock.Or(cfg.Clock), log: cfg.Logger, stop: make(chan struct{})}
 	s.instance = randomID()
+	s.instanceHeader = []string{s.instance}
 	s.started = s.clock.Now()
 	features, err := LoadFeatures(cfg.Licenses, cfg.VendorPub)
 	if err != nil {
