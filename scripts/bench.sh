@@ -36,8 +36,8 @@ usage: scripts/bench.sh [--quick] [--rounds N] [--duration SECONDS] [--sessions 
 
 The same from the environment (flags win): ROUNDS, DURATION, SESSIONS, OUT,
 BIN, PIN=1, KEEP=1, and also CLIENTS (64), HB_DURATION (seconds of the
-heartbeat run, 60: licd writes heartbeat times once a minute, and a shorter
-run would leave that out), STORAGE_DURATION (10), STARTUP_HOLD (seconds of
+heartbeat run, 300: licd writes heartbeat times every 5 minutes, and a
+shorter run would leave that out), STORAGE_DURATION (10), STARTUP_HOLD (seconds of
 heartbeat load before the kill -9, 22), STARTS (3), and PHASES (which parts
 to run, default "churn heartbeat startup storage"). Data dirs go under
 TMPDIR (or /tmp): make that the disk licd would use.
@@ -76,7 +76,7 @@ done
 if ((quick)); then
 	d_rounds=1 d_duration=3 d_sessions=10000 d_hb=3 d_storage=3 d_hold=2
 else
-	d_rounds=6 d_duration=20 d_sessions=100000 d_hb=60 d_storage=10 d_hold=22
+	d_rounds=6 d_duration=20 d_sessions=100000 d_hb=300 d_storage=10 d_hold=22
 fi
 ROUNDS=${flag[rounds]:-${ROUNDS:-$d_rounds}}
 DURATION=${flag[duration]:-${DURATION:-$d_duration}}
