@@ -3,9 +3,6 @@ package licenses_test
 import (
 	"crypto/ed25519"
 	"encoding/base64"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,44 +19,17 @@ import (
 // the server's. sign, when set, signs instead of the user's own key.
 func forgeStateToken(t *testing.T, dir, list string, sign ed25519.PrivateKey, edit func(map[string]any)) {
 	t.Helper()
-	path := filepath.Join(dir, "state.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st map[string]any
-	if err := json.Unmarshal(data, &st); err != nil {
-		t.Fatal(err)
-	}
-	rec := st[list].([]any)[0].(map[string]any)
-	payload, _, _ := strings.Cut(rec["token"].(string), ".")
-	raw, err := base64.RawURLEncoding.DecodeString(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p map[string]any
-	if err := json.Unmarshal(raw, &p); err != nil {
-		t.Fatal(err)
-	}
-	edit(p)
-	raw, _ = json.Marshal(p)
-	pub, own, err := ed25519.GenerateKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sign == nil {
-		sign = own
-	}
-	enc := base64.RawURLEncoding
-	rec["token"] = enc.EncodeToString(raw) + "." + enc.EncodeToString(ed25519.Sign(sign, raw))
-	rec["server_key"] = token.EncodeKey(pub)
-	if exp, ok := p["expires"]; ok && list == "borrows" {
-		rec["expires"] = exp
-	}
-	data, _ = json.Marshal(st)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	rewriteStateToken(t, dir, list, edit, func(raw []byte, rec map[string]any, _ string) string {
+		pub, own, err := ed25519.GenerateKey(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sign == nil {
+			sign = own
+		}
+		rec["server_key"] = token.EncodeKey(pub)
+		return base64.RawURLEncoding.EncodeToString(ed25519.Sign(sign, raw))
+	})
 }
 
 // forgery is one way a user may try to stretch a stored token.

@@ -225,6 +225,15 @@ func TestGraceTamperedToken(t *testing.T) {
 // file's list (graces or borrows), keeping the old signature.
 func editStateToken(t *testing.T, dir, list string, edit func(map[string]any)) {
 	t.Helper()
+	rewriteStateToken(t, dir, list, edit, func(_ []byte, _ map[string]any, sig string) string { return sig })
+}
+
+// rewriteStateToken edits the payload of the first token in the state
+// file's list and stores it with the signature sign gives for the new
+// payload; sign may change the record too.
+func rewriteStateToken(t *testing.T, dir, list string, edit func(map[string]any),
+	sign func(payload []byte, rec map[string]any, oldSig string) string) {
+	t.Helper()
 	path := filepath.Join(dir, "state.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -246,7 +255,7 @@ func editStateToken(t *testing.T, dir, list string, edit func(map[string]any)) {
 	}
 	edit(p)
 	raw, _ = json.Marshal(p)
-	rec["token"] = base64.RawURLEncoding.EncodeToString(raw) + "." + sig
+	rec["token"] = base64.RawURLEncoding.EncodeToString(raw) + "." + sign(raw, rec, sig)
 	if exp, ok := p["expires"]; ok && list == "borrows" {
 		rec["expires"] = exp // make the record agree, as a careful cheat would
 	}
