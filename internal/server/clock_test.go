@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +39,10 @@ func TestClockSetBackIsRefused(t *testing.T) {
 	fc.Set(right.Add(-time.Hour))
 	want("set back while running", "cad_pro", wire.CodeClockWindback)
 	want("set back while running", "cad_view", "")
-	_, err := checkout(t, s.Addr, newClient("bob"), "r", "cad_pro")
+	status, err := post(t, s.Addr, wire.PathCheckout, wire.CheckoutRequest{Client: newClient("bob"), RequestID: "r", Feature: "cad_pro"}, nil)
+	if status != http.StatusForbidden {
+		t.Fatalf("clock_windback answered with status %d, want 403", status)
+	}
 	for _, w := range []string{"2030-12-31T11:00:00Z", "2030-12-31T12:00:00Z"} {
 		if err == nil || !strings.Contains(err.Message, w) {
 			t.Fatalf("refusal %v does not name %s", err, w)

@@ -210,7 +210,8 @@ func statusOf(code string) int {
 	case wire.CodeCountExhausted:
 		return http.StatusConflict
 	case wire.CodeExpired, wire.CodeNotStarted, wire.CodeVersionTooHigh, wire.CodeHostMismatch,
-		wire.CodeBorrowNotAllowed, wire.CodeBorrowTooLong, wire.CodeGraceNotAllowed, wire.CodeTokenInvalid:
+		wire.CodeBorrowNotAllowed, wire.CodeBorrowTooLong, wire.CodeGraceNotAllowed, wire.CodeTokenInvalid,
+		wire.CodeClockWindback:
 		return http.StatusForbidden
 	case wire.CodeNotPrimary:
 		return http.StatusMisdirectedRequest
