@@ -49,14 +49,14 @@ func TestClockSetBackIsRefused(t *testing.T) {
 		}
 	}
 	if n := log.count("level=ERROR", "clock"); n != 1 {
-		t.Fatalf("%d ERROR lines about the clock, want 1:\n%s", n, log.b.String())
+		t.Fatalf("%d ERROR lines about the clock, want 1:\n%s", n, log.String())
 	}
 	for i := range 2 { // the second restart finds only events of the set-back clock
 		s.Restart()
 		want("set back, restarted", "cad_pro", wire.CodeClockWindback)
 		want("set back, restarted", "cad_view", "")
 		if n := log.count("level=ERROR", "clock"); n != 2+i {
-			t.Fatalf("restart %d: %d ERROR lines about the clock, want %d:\n%s", i, n, 2+i, log.b.String())
+			t.Fatalf("restart %d: %d ERROR lines about the clock, want %d:\n%s", i, n, 2+i, log.String())
 		}
 	}
 

@@ -70,9 +70,9 @@ func TestDataDirModes(t *testing.T) {
 			case tc.refuse == "" && err != nil:
 				t.Fatalf("start: %v", err)
 			case tc.warn != "" && log.count("level=WARN", tc.warn, path) != 1:
-				t.Fatalf("no warning saying %q:\n%s", tc.warn, log.b.String())
+				t.Fatalf("no warning saying %q:\n%s", tc.warn, log.String())
 			case tc.warn == "" && log.count("level=WARN", "mode") != 0:
-				t.Fatalf("a warning for mode %04o:\n%s", tc.mode, log.b.String())
+				t.Fatalf("a warning for mode %04o:\n%s", tc.mode, log.String())
 			}
 		})
 	}

@@ -64,7 +64,7 @@ func TestRemovedDatabaseIsRefused(t *testing.T) {
 				t.Fatalf("healthz: %d %q, want 503 saying %q", code, body, tc.want)
 			}
 			if n := log.count("level=ERROR", tc.file+" "+tc.want); n != 1 {
-				t.Fatalf("%d ERROR lines about it, want 1:\n%s", n, log.b.String())
+				t.Fatalf("%d ERROR lines about it, want 1:\n%s", n, log.String())
 			}
 		})
 	}
@@ -103,7 +103,7 @@ func TestHealthzFailsWhileCommitsFail(t *testing.T) {
 	}
 	fill()
 	if n := log.count("level=ERROR", "full"); n != 1 {
-		t.Fatalf("%d ERROR lines for 20 refusals, want 1:\n%s", n, log.b.String())
+		t.Fatalf("%d ERROR lines for 20 refusals, want 1:\n%s", n, log.String())
 	}
 	st.LimitPages(0)
 	if _, werr := checkout(t, s.Addr, newClient("after"), "r", "bench"); werr != nil {
@@ -113,10 +113,10 @@ func TestHealthzFailsWhileCommitsFail(t *testing.T) {
 		t.Fatalf("healthz after recovery: %d %q", code, body)
 	}
 	if n := log.count("level=INFO", "records again"); n != 1 {
-		t.Fatalf("%d lines saying it records again, want 1:\n%s", n, log.b.String())
+		t.Fatalf("%d lines saying it records again, want 1:\n%s", n, log.String())
 	}
 	fill()
 	if n := log.count("level=ERROR", "full"); n != 2 {
-		t.Fatalf("%d ERROR lines after a second failure, want 2:\n%s", n, log.b.String())
+		t.Fatalf("%d ERROR lines after a second failure, want 2:\n%s", n, log.String())
 	}
 }

@@ -119,6 +119,13 @@ func (l *logBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
+// String returns everything logged so far.
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // count returns how many lines hold every one of want.
 func (l *logBuffer) count(want ...string) int {
 	l.mu.Lock()

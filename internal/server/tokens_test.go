@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/floatlic/floatlic/internal/clock"
@@ -62,7 +61,7 @@ func TestTokensRefusedWithoutTokenKey(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tmpl := bytes.ReplaceAll(demo.Template, []byte("TOKEN_KEY = "+demo.TokenKeyPlaceholder), []byte(tt.tokenKey))
-			var log syncBuffer
+			var log logBuffer
 			s := servertest.Start(t, servertest.Options{Template: tmpl, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 			_, werr := post(t, s.Addr, wire.PathBorrow, wire.BorrowRequest{Client: newClient("ann"), RequestID: "b",
 				Feature: "solver", Hours: 1}, nil)
@@ -84,22 +83,4 @@ func TestTokensRefusedWithoutTokenKey(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's log goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
