@@ -212,6 +212,23 @@ func TestLicdRefusesAnInvalidLicense(t *testing.T) {
 	lic, _ := os.ReadFile(files.License)
 	tampered := filepath.Join(dir, "tampered.lic")
 	os.WriteFile(tampered, bytes.Replace(lic, []byte("COUNT   = 5"), []byte("COUNT   = 50"), 1), 0o644)
+	// A HAL license is refused until licd runs as three nodes: each single
+	// node would grant all of COUNT.
+	halDir := filepath.Join(dir, "hal")
+	if err := os.Mkdir(halDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	hal, err := demo.Setup(halDir, []byte(`FEATURE cad_hal {
+  VENDOR      = acme
+  VERSION     = 1.0
+  COUNT       = 3
+  HAL_SERVERS = "127.0.0.1:6201 127.0.0.1:6202 127.0.0.1:6203"
+  EXPIRE      = permanent
+}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -221,6 +238,7 @@ func TestLicdRefusesAnInvalidLicense(t *testing.T) {
 		{"missing", []string{"--license", filepath.Join(dir, "nope.lic"), "--vendor-pub", files.VendorPub}, "nope.lic"},
 		{"no pub", []string{"--license", files.License, "--vendor-pub", filepath.Join(dir, "nope.pub")}, "nope.pub"},
 		{"private key as pub", []string{"--license", files.License, "--vendor-pub", files.VendorKey}, "vendor.key"},
+		{"HAL", []string{"--license", hal.License, "--vendor-pub", hal.VendorPub}, "feature cad_hal has HAL_SERVERS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
