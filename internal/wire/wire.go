@@ -258,13 +258,21 @@ type Status struct {
 
 // ServerInfo describes the server that answered.
 type ServerInfo struct {
-	Instance string    `json:"instance"`
-	Role     string    `json:"role"` // single, primary, secondary, quorum
-	Serving  bool      `json:"serving"`
-	Addr     string    `json:"addr"`
-	Started  time.Time `json:"started"`
-	Version  string    `json:"version"`
-	Now      time.Time `json:"now"`
+	Instance string `json:"instance"`
+	Role     string `json:"role"` // single, primary, secondary, quorum
+	Serving  bool   `json:"serving"`
+	Addr     string `json:"addr"`
+	// HAL only: this node's id (1, 2, 3), whether it sees a majority (a
+	// serving node it hears from, or it serves), the serving node's
+	// address, its raft term and last applied raft index.
+	HALID   int       `json:"hal_id,omitempty"`
+	Quorum  bool      `json:"quorum,omitempty"`
+	Primary string    `json:"primary,omitempty"`
+	Term    uint64    `json:"term,omitempty"`
+	Applied uint64    `json:"applied,omitempty"`
+	Started time.Time `json:"started"`
+	Version string    `json:"version"`
+	Now     time.Time `json:"now"`
 }
 
 // FeatureStatus is one served feature and its use.
@@ -322,6 +330,10 @@ type ServerNode struct {
 	Role    string `json:"role"` // single, primary, secondary, quorum
 	Up      bool   `json:"up"`
 	Serving bool   `json:"serving"`
+	// Term and Applied are the node's raft term and the last raft index
+	// applied to its ledger, as it last told (HAL only; 0 when unknown).
+	Term    uint64 `json:"term,omitempty"`
+	Applied uint64 `json:"applied,omitempty"`
 }
 
 // Event kinds, as stored in the audit trail and streamed on /v1/events.
