@@ -227,11 +227,14 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.addr = ln.Addr().String()
 	s.mu.Unlock()
-	if s.hal == nil { // a HAL node records its start when it serves (takeOver)
+	if s.hal != nil { // a HAL node records its start when it serves (takeOver)
+		s.log.Info("HAL node listening", "node", s.hal.ID(), "role", hal.RoleOf(s.hal.ID()), "addr", s.addr,
+			"instance", s.instance, "features", len(s.engine.Features()), "sessions", s.engine.Sessions())
+	} else {
 		s.engine.Submit(engine.Note{Now: s.clock.Now(), Kind: wire.EventStart, Detail: "instance " + s.instance})
+		s.log.Info("serving", "addr", s.addr, "instance", s.instance, "features", len(s.engine.Features()),
+			"sessions", s.engine.Sessions())
 	}
-	s.log.Info("serving", "addr", s.addr, "instance", s.instance, "features", len(s.engine.Features()),
-		"sessions", s.engine.Sessions())
 	err := s.http.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
