@@ -19,7 +19,12 @@
 // the entry's changes, so the database is the FSM's durable state and raft
 // does not restore a snapshot at start (NoSnapshotRestoreOnStart); an
 // entry raft hands over again after a restart, at or below the recorded
-// index, is skipped. A snapshot is a VACUUM INTO copy of the database; a
+// index, is skipped. The entries raft commits together are applied in one
+// transaction (raft.BatchingFSM). The raft log, flushed to disk on a
+// majority before a reply, is what makes a change durable, so the
+// database is not flushed after each commit (the server opens it
+// synchronous=NORMAL): one that lost its last commits to a power cut is
+// behind, and raft hands those entries over again. A snapshot is a VACUUM INTO copy of the database; a
 // node too far behind, or one that lost its data dir, takes the ledger
 // from the serving node's snapshot (store.RestoreFrom, one transaction).
 // Start also restores from the newest local snapshot if the database is

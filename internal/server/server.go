@@ -216,7 +216,14 @@ func (s *Server) openStore() error {
 		s.log.Warn("server key: " + warn)
 	}
 	s.keyText = token.PublicText(s.key)
-	s.store, err = store.Open(filepath.Join(s.cfg.DataDir, "licd.db"), store.Options{Sync: s.cfg.Sync})
+	sync := s.cfg.Sync
+	if s.cfg.HAL != nil {
+		// The raft log, flushed on two nodes before any reply, is what
+		// makes a change durable; a database that lost its last commits to
+		// a power cut replays them from it (package hal).
+		sync = store.SyncNormal
+	}
+	s.store, err = store.Open(filepath.Join(s.cfg.DataDir, "licd.db"), store.Options{Sync: sync})
 	return err
 }
 
