@@ -177,6 +177,18 @@ func (n *Node) open() error {
 		store.Close()
 		return fmt.Errorf("open raft snapshots in %s: %w", cfg.Dir, err)
 	}
+	has, err := raft.HasExistingState(store, store, snaps)
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("read raft state in %s: %w", cfg.Dir, err)
+	}
+	if !has && n.engine.Applied() > 0 {
+		// Raft would hand over its entries from the first, and the ledger
+		// would apply again what it holds.
+		store.Close()
+		return fmt.Errorf("the raft data in %s is missing, but the database holds raft entries up to %d: "+
+			"remove the database too (licd.db in the data dir), and the node takes the ledger from the others", cfg.Dir, n.engine.Applied())
+	}
 	if err := n.catchUpLocal(snaps); err != nil {
 		store.Close()
 		return err
@@ -211,19 +223,15 @@ func (n *Node) open() error {
 	}
 	n.raft, n.trans, n.store = r, trans, store
 	n.watch()
-	return n.bootstrap(store, snaps)
+	if has {
+		return nil
+	}
+	return n.bootstrap()
 }
 
 // bootstrap writes the set's configuration on a node's first start. All
 // three nodes write the same one, so it does not matter which starts first.
-func (n *Node) bootstrap(store *raftboltdb.BoltStore, snaps raft.SnapshotStore) error {
-	has, err := raft.HasExistingState(store, store, snaps)
-	if err != nil {
-		return fmt.Errorf("read raft state: %w", err)
-	}
-	if has {
-		return nil
-	}
+func (n *Node) bootstrap() error {
 	var c raft.Configuration
 	for i, addr := range n.cfg.RaftPeers {
 		c.Servers = append(c.Servers, raft.Server{Suffrage: raft.Voter, ID: serverID(i + 1), Address: raft.ServerAddress(addr)})
