@@ -167,7 +167,8 @@ func (n *Node) open() error {
 	if out == nil {
 		out = os.Stderr
 	}
-	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Info, Output: out})
+	quiet := &repeats{every: 30 * time.Second, last: map[string]time.Time{}}
+	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Info, Output: out, Exclude: quiet.exclude})
 	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db")})
 	if err != nil {
 		return fmt.Errorf("open raft log %s: %w", filepath.Join(cfg.Dir, "raft.db"), err)
@@ -529,4 +530,26 @@ func idOf(id raft.ServerID) int {
 		return 0
 	}
 	return n
+}
+
+// repeats drops a raft error message repeated within every: while a node
+// is down, raft logs each failed heartbeat to it, several a second.
+type repeats struct {
+	every time.Duration
+	mu    sync.Mutex
+	last  map[string]time.Time
+}
+
+func (r *repeats) exclude(level hclog.Level, msg string, args ...any) bool {
+	if level < hclog.Error {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	if t, ok := r.last[msg]; ok && now.Sub(t) < r.every {
+		return true
+	}
+	r.last[msg] = now
+	return false
 }
