@@ -263,8 +263,17 @@ func (n *Node) catchUpLocal(snaps *raft.FileSnapshotStore) error {
 }
 
 // Close leaves the set: this node stops taking part (a majority of the
-// others carries on).
+// others carries on). A serving node first hands leadership to the other
+// node that may serve, so that clients find it at once rather than after
+// an election timeout.
 func (n *Node) Close() error {
+	if n.serving.Load() {
+		to := 3 - n.cfg.ID // 1 ↔ 2
+		f := n.raft.LeadershipTransferToServer(serverID(to), raft.ServerAddress(n.cfg.RaftPeers[to-1]))
+		if err := f.Error(); err != nil {
+			n.log.Warn("HAL: could not hand the service over before stopping", "to", to, "err", err)
+		}
+	}
 	err := n.raft.Shutdown().Error()
 	n.raft.DeregisterObserver(n.obs)
 	close(n.done)

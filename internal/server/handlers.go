@@ -303,6 +303,15 @@ func (s *Server) Reload(why string) ([]string, error) {
 		s.log.Error("reload refused: keeping the licenses in force", "err", err)
 		return nil, err
 	}
+	if !s.serving() {
+		// A HAL node that does not serve keeps them for when it does: the
+		// set serves the features of the node that serves.
+		s.mu.Lock()
+		s.local = features
+		s.mu.Unlock()
+		s.log.Info("reloaded the license files: this HAL node serves them when it takes over; reload the serving node to change what the set serves")
+		return featureNames(features), nil
+	}
 	res := s.engine.Submit(engine.SetFeatures{Now: s.clock.Now(), Features: features, Detail: why})
 	if res.Err != nil {
 		return nil, res.Err
@@ -312,4 +321,12 @@ func (s *Server) Reload(why string) ([]string, error) {
 	s.local = features
 	s.mu.Unlock()
 	return res.Reply.([]string), nil
+}
+
+func featureNames(fs []*engine.Feature) []string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.Name
+	}
+	return names
 }
