@@ -200,7 +200,7 @@ func (n *Node) open() error {
 		return fmt.Errorf("raft address %s: %w", cfg.RaftPeers[cfg.ID-1], err)
 	}
 	trans, err := raft.NewTCPTransportWithConfig(cfg.RaftListen, advertise, &raft.NetworkTransportConfig{
-		ServerAddressProvider: peers(cfg.RaftPeers), MaxPool: 3, Timeout: 10 * time.Second, Logger: hlog})
+		ServerAddressProvider: peers(cfg.RaftPeers), MaxPool: 3, Timeout: rpcTimeout(cfg.Timeout), Logger: hlog})
 	if err != nil {
 		store.Close()
 		return fmt.Errorf("raft listen %s: %w", cfg.RaftListen, err)
@@ -209,7 +209,7 @@ func (n *Node) open() error {
 	rc.LocalID = serverID(cfg.ID)
 	rc.HeartbeatTimeout = cfg.Timeout
 	rc.ElectionTimeout = cfg.Timeout
-	rc.LeaderLeaseTimeout = cfg.Timeout / 2
+	rc.LeaderLeaseTimeout = cfg.Timeout
 	rc.SnapshotThreshold = cfg.SnapshotEntries
 	rc.TrailingLogs = cfg.SnapshotEntries
 	rc.SnapshotInterval = cfg.SnapshotInterval
@@ -304,7 +304,12 @@ func (n *Node) refusal(err error) *wire.Error {
 		return wire.Errorf(wire.CodeUnavailable, "HAL node #%d is handing the service over to another node: try again", n.cfg.ID)
 	case errors.Is(err, raft.ErrRaftShutdown):
 		return wire.Errorf(wire.CodeUnavailable, "HAL node #%d is shutting down", n.cfg.ID)
-	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrEnqueueTimeout):
+	case errors.Is(err, raft.ErrLeadershipLost):
+		// Not no_quorum: a client told that would think nothing was
+		// granted. The request is answered when repeated.
+		return wire.Errorf(wire.CodeUnavailable, "HAL node #%d lost the service while recording this, which may yet be recorded: "+
+			"send it again with the same request id (the licenses package does), and the node that serves answers what was granted", n.cfg.ID)
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrEnqueueTimeout):
 		if e := n.Gate(); e != nil {
 			return e
 		}
@@ -469,9 +474,10 @@ func (n *Node) takeover(epoch int) {
 	n.log.Info("HAL: serving", "node", n.cfg.ID, "role", RoleOf(n.cfg.ID), "term", n.raft.CurrentTerm())
 	if n.cfg.ID == 2 {
 		// #1 may be up and have lost the election by chance: its heartbeats
-		// then never fail, and never resume. Look once, after a round of
-		// them has had time to fail.
-		time.AfterFunc(2*n.cfg.Timeout, func() {
+		// then never fail, and never resume. Look once, when a heartbeat to
+		// a #1 that is down, frozen or cut off has had the time to fail (a
+		// frozen one fails only at the RPC timeout).
+		time.AfterFunc(rpcTimeout(n.cfg.Timeout)+2*n.cfg.Timeout, func() {
 			n.mu.Lock()
 			up := !n.down[1] && n.epoch == epoch
 			n.mu.Unlock()
@@ -495,10 +501,10 @@ func (n *Node) transfer(epoch, to int) {
 			to = 3 - to // 1 ↔ 2
 		}
 		n.mu.Lock()
-		current := n.epoch == epoch
+		current, down := n.epoch == epoch, n.down[to]
 		n.mu.Unlock()
-		if !current {
-			return
+		if !current || n.cfg.ID == 2 && down {
+			return // while it transfers, raft takes no entries: not to a node that is down
 		}
 		var f raft.Future
 		if to == 0 {
@@ -518,6 +524,11 @@ func (n *Node) transfer(epoch, to int) {
 		}
 	}
 }
+
+// rpcTimeout bounds each raft RPC: a heartbeat to a node that is frozen or
+// cut off without a reset fails after it. Four raft timeouts: 2 s by
+// default, long enough for a large batch of entries on a LAN.
+func rpcTimeout(raftTimeout time.Duration) time.Duration { return 4 * raftTimeout }
 
 // peers resolves a node's id to the raft address this node dials it at.
 type peers [3]string
