@@ -1,0 +1,632 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/floatlic/floatlic/internal/faultnet"
+	"github.com/floatlic/floatlic/internal/wire"
+	"github.com/floatlic/floatlic/licenses"
+)
+
+// The HAL harness: three `licd serve --hal-id N` processes on loopback
+// serving one signed HAL license, with a faultnet proxy on every raft link
+// (node i dials node j through links[i][j]), so a test can kill, pause,
+// restart or cut off any node. Every wait polls with a deadline; when a
+// test fails, every node's log is dumped.
+
+const (
+	halFeature = "cad_hal"
+	halCount   = 20
+	// halWait bounds a wait for the cluster to settle: an election, a
+	// catch-up, a node that starts.
+	halWait = 20 * time.Second
+)
+
+// halHC asks for status: short, so a paused node costs a second, not more.
+var halHC = &http.Client{Timeout: time.Second}
+
+type halCluster struct {
+	t         *testing.T
+	dir       string
+	license   string
+	vendorPub string
+	nodes     [3]*halNode
+	links     [3][3]*faultnet.Proxy // links[i][j]: node i+1 dials node j+1 through it
+}
+
+// halNode is one node: its addresses, its flags and every run of its process.
+type halNode struct {
+	id       int
+	addr     string // its HAL_SERVERS entry: where clients reach it
+	raftAddr string // where its raft transport listens
+	data     string
+	args     []string
+	cur      *halProc   // nil while down
+	runs     []*halProc // every run, for the logs
+}
+
+// halProc is one run of a node's licd.
+type halProc struct {
+	cmd    *exec.Cmd
+	out    logBuf // stdout and stderr
+	exited chan struct{}
+}
+
+// logBuf collects a process's output; safe for concurrent use.
+type logBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// newHALCluster makes a vendor key, three data dirs and their token keys,
+// signs a HAL license for them (feature cad_hal, COUNT 20, BORROW 24),
+// starts the three nodes with extra flags added to each, and waits for one
+// of them to serve.
+func newHALCluster(t *testing.T, extra ...string) *halCluster {
+	t.Helper()
+	c := &halCluster{t: t, dir: t.TempDir()}
+	ports := freeAddrs(t, 6)
+	for i := range c.nodes {
+		c.nodes[i] = &halNode{id: i + 1, addr: ports[i], raftAddr: ports[3+i],
+			data: filepath.Join(c.dir, fmt.Sprintf("node%d", i+1))}
+	}
+	c.writeLicense()
+	c.startLinks()
+	for _, n := range c.nodes {
+		n.args = append([]string{"serve", "--license", c.license, "--vendor-pub", c.vendorPub,
+			"--data", n.data, "--listen", n.addr, "--heartbeat-interval", "1s",
+			"--hal-id", fmt.Sprint(n.id), "--raft-listen", n.raftAddr, "--raft-peers", c.peersOf(n.id)},
+			extra...)
+	}
+	t.Cleanup(c.stopAll)
+	t.Cleanup(c.dumpOnFailure) // runs first: the logs before the kill
+	for _, n := range c.nodes {
+		c.spawn(n)
+	}
+	for _, n := range c.nodes {
+		c.waitListening(n)
+	}
+	c.waitServing()
+	return c
+}
+
+// freeAddrs returns n distinct free 127.0.0.1 addresses.
+func freeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	var addrs []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+		addrs = append(addrs, ln.Addr().String())
+	}
+	return addrs
+}
+
+// writeLicense makes the vendor key and the nodes' token keys with the
+// binaries, as an admin and a vendor would, and signs the HAL license.
+func (c *halCluster) writeLicense() {
+	t := c.t
+	t.Helper()
+	if _, stderr, code := run(t, "licgen", "keygen", "--out", filepath.Join(c.dir, "vendor")); code != 0 {
+		t.Fatalf("licgen keygen: %s", stderr)
+	}
+	var keys, servers []string
+	for _, n := range c.nodes {
+		keys = append(keys, tokenKeyOf(t, n.data))
+		servers = append(servers, n.addr)
+	}
+	c.vendorPub = filepath.Join(c.dir, "vendor.pub")
+	c.license = filepath.Join(c.dir, "hal.lic")
+	c.sign(c.license, halTemplate(halFeature, servers, keys))
+}
+
+// sign signs template into the license file out with the cluster's vendor key.
+func (c *halCluster) sign(out, template string) {
+	c.t.Helper()
+	tmpl := out + ".tmpl"
+	if err := os.WriteFile(tmpl, []byte(template), 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	if _, stderr, code := run(c.t, "licgen", "sign", "--key", filepath.Join(c.dir, "vendor.key"), "--out", out, tmpl); code != 0 {
+		c.t.Fatalf("licgen sign %s: %s", tmpl, stderr)
+	}
+}
+
+// halTemplate is a HAL feature block; keys may be nil (no TOKEN_KEY).
+func halTemplate(feature string, servers, keys []string) string {
+	s := fmt.Sprintf("FEATURE %s {\n  VENDOR = acme\n  VERSION = 1.0\n  COUNT = %d\n  BORROW = 24\n"+
+		"  HAL_SERVERS = \"%s\"\n  EXPIRE = permanent\n", feature, halCount, strings.Join(servers, " "))
+	if len(keys) > 0 {
+		s += fmt.Sprintf("  TOKEN_KEY = \"%s\"\n", strings.Join(keys, " "))
+	}
+	return s + "}\n"
+}
+
+// startLinks puts a proxy on each of the six raft links.
+func (c *halCluster) startLinks() {
+	for i, from := range c.nodes {
+		for j, to := range c.nodes {
+			if i == j {
+				continue
+			}
+			p, err := faultnet.Listen("127.0.0.1:0", to.raftAddr)
+			if err != nil {
+				c.t.Fatalf("proxy %d->%d: %v", from.id, to.id, err)
+			}
+			c.links[i][j] = p
+			c.t.Cleanup(func() { p.Close() })
+		}
+	}
+}
+
+// peersOf is node id's --raft-peers: the others through its proxies, itself
+// at its own raft address.
+func (c *halCluster) peersOf(id int) string {
+	var peers []string
+	for j, n := range c.nodes {
+		if n.id == id {
+			peers = append(peers, n.raftAddr)
+		} else {
+			peers = append(peers, c.links[id-1][j].Addr())
+		}
+	}
+	return strings.Join(peers, ",")
+}
+
+func (c *halCluster) node(id int) *halNode { return c.nodes[id-1] }
+
+// addrs returns the three client addresses in role order: the server list
+// of a client.
+func (c *halCluster) addrs() []string {
+	return []string{c.nodes[0].addr, c.nodes[1].addr, c.nodes[2].addr}
+}
+
+// spawn starts node n's licd without waiting for it.
+func (c *halCluster) spawn(n *halNode) {
+	c.t.Helper()
+	if n.cur != nil {
+		c.t.Fatalf("node %d is already running", n.id)
+	}
+	p := &halProc{cmd: exec.Command(filepath.Join(binDir, "licd"), n.args...), exited: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
+	if err := p.cmd.Start(); err != nil {
+		c.t.Fatalf("start node %d: %v", n.id, err)
+	}
+	go func() { p.cmd.Wait(); close(p.exited) }()
+	n.cur = p
+	n.runs = append(n.runs, p)
+}
+
+// waitListening waits for node n's "listening on" line.
+func (c *halCluster) waitListening(n *halNode) {
+	c.t.Helper()
+	deadline := time.Now().Add(halWait)
+	for !strings.Contains(n.cur.out.String(), "listening on ") {
+		select {
+		case <-n.cur.exited:
+			c.t.Fatalf("node %d exited at start (%v):\n%s", n.id, n.cur.cmd.ProcessState, n.cur.out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("node %d did not start listening within %v", n.id, halWait)
+		}
+	}
+}
+
+// start starts a node that is down, with the flags it had.
+func (c *halCluster) start(id int) {
+	c.t.Helper()
+	n := c.node(id)
+	c.spawn(n)
+	c.waitListening(n)
+}
+
+// kill sends SIGKILL to node id and waits for it to be gone.
+func (c *halCluster) kill(id int) {
+	c.t.Helper()
+	n := c.node(id)
+	if n.cur == nil {
+		c.t.Fatalf("node %d is not running", id)
+	}
+	n.cur.cmd.Process.Signal(syscall.SIGKILL)
+	select {
+	case <-n.cur.exited:
+	case <-time.After(10 * time.Second):
+		c.t.Fatalf("node %d did not die from SIGKILL", id)
+	}
+	n.cur = nil
+}
+
+// pause stops node id with SIGSTOP: it holds its ports and answers nothing.
+func (c *halCluster) pause(id int) { c.node(id).cur.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// resume continues a paused node.
+func (c *halCluster) resume(id int) { c.node(id).cur.cmd.Process.Signal(syscall.SIGCONT) }
+
+// isolate sets the mode of node id's raft links, both ways, to the two
+// others: faultnet.Blackhole or faultnet.Reset cut it off, faultnet.Pass
+// heals.
+func (c *halCluster) isolate(id int, m faultnet.Mode) {
+	i := id - 1
+	for j := range c.nodes {
+		if j != i {
+			c.links[i][j].SetMode(m)
+			c.links[j][i].SetMode(m)
+		}
+	}
+}
+
+func (c *halCluster) stopAll() {
+	for _, n := range c.nodes {
+		if n.cur != nil {
+			n.cur.cmd.Process.Signal(syscall.SIGKILL)
+			select {
+			case <-n.cur.exited:
+			case <-time.After(10 * time.Second):
+			}
+			n.cur = nil
+		}
+	}
+}
+
+// dumpOnFailure logs the tail of every run of every node when the test
+// failed.
+func (c *halCluster) dumpOnFailure() {
+	if !c.t.Failed() {
+		return
+	}
+	for _, n := range c.nodes {
+		for r, p := range n.runs {
+			lines := strings.Split(strings.TrimRight(p.out.String(), "\n"), "\n")
+			if len(lines) > 80 {
+				lines = lines[len(lines)-80:]
+			}
+			c.t.Logf("--- node %d (%s), run %d, last %d lines:\n%s", n.id, n.addr, r+1, len(lines), strings.Join(lines, "\n"))
+		}
+	}
+}
+
+// log returns the output of node id's current (or last) run.
+func (c *halCluster) log(id int) string {
+	n := c.node(id)
+	if len(n.runs) == 0 {
+		return ""
+	}
+	return n.runs[len(n.runs)-1].out.String()
+}
+
+// status asks node id for /v1/status.
+func (c *halCluster) status(id int) (wire.Status, error) {
+	var st wire.Status
+	resp, err := halHC.Get("http://" + c.node(id).addr + wire.PathStatus)
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return st, fmt.Errorf("status of node %d: %s", id, resp.Status)
+	}
+	return st, json.NewDecoder(resp.Body).Decode(&st)
+}
+
+// waitFor polls cond every 50 ms until it holds, failing the test after
+// limit with what the last poll said.
+func (c *halCluster) waitFor(what string, limit time.Duration, cond func() (bool, string)) {
+	c.t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		ok, last := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("timed out after %v waiting for %s; last: %s", limit, what, last)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitServing waits until the running nodes agree on one serving node and
+// returns its id.
+func (c *halCluster) waitServing() int {
+	c.t.Helper()
+	var id int
+	c.waitFor("a serving node the others agree on", halWait, func() (bool, string) {
+		id = c.servingNow()
+		return id != 0, c.views()
+	})
+	return id
+}
+
+// waitServedBy waits until node id serves and every running node names it
+// as the primary.
+func (c *halCluster) waitServedBy(id int) {
+	c.t.Helper()
+	c.waitFor(fmt.Sprintf("node %d to serve", id), halWait, func() (bool, string) {
+		return c.servingNow() == id, c.views()
+	})
+}
+
+// servingNow returns the node that serves, when exactly one running node
+// says it serves and every running node names it as primary; else 0.
+func (c *halCluster) servingNow() int {
+	var sts []wire.Status
+	id := 0
+	for _, n := range c.nodes {
+		if n.cur == nil {
+			continue
+		}
+		st, err := c.status(n.id)
+		if err != nil {
+			return 0
+		}
+		sts = append(sts, st)
+		if st.Server.Serving {
+			if id != 0 {
+				return 0
+			}
+			id = n.id
+		}
+	}
+	for _, st := range sts {
+		if id == 0 || st.Server.Primary != c.node(id).addr {
+			return 0
+		}
+	}
+	return id
+}
+
+// views says what each running node thinks of the cluster, for a failure
+// message.
+func (c *halCluster) views() string {
+	var v []string
+	for _, n := range c.nodes {
+		if n.cur == nil {
+			continue
+		}
+		st, err := c.status(n.id)
+		if err != nil {
+			v = append(v, fmt.Sprintf("#%d: %v", n.id, err))
+			continue
+		}
+		v = append(v, fmt.Sprintf("#%d role=%s serving=%v quorum=%v primary=%q term=%d applied=%d",
+			n.id, st.Server.Role, st.Server.Serving, st.Server.Quorum, st.Server.Primary, st.Server.Term, st.Server.Applied))
+	}
+	return strings.Join(v, "; ")
+}
+
+// waitCaughtUp waits until node id's ledger equals the serving node's:
+// same applied index, same in_use, the same checkouts.
+func (c *halCluster) waitCaughtUp(id, leader int) {
+	c.t.Helper()
+	c.waitFor(fmt.Sprintf("node %d to catch up with node %d", id, leader), halWait, func() (bool, string) {
+		a, err := c.status(id)
+		if err != nil {
+			return false, err.Error()
+		}
+		b, err := c.status(leader)
+		if err != nil {
+			return false, err.Error()
+		}
+		fa, fb := featureOf(a, halFeature), featureOf(b, halFeature)
+		ca, cb := checkoutIDs(a), checkoutIDs(b)
+		ok := a.Server.Applied == b.Server.Applied && fa.InUse == fb.InUse && fa.Borrowed == fb.Borrowed && sameSet(ca, cb)
+		return ok, fmt.Sprintf("node %d applied %d in_use %d checkouts %d; node %d applied %d in_use %d checkouts %d",
+			id, a.Server.Applied, fa.InUse, len(ca), leader, b.Server.Applied, fb.InUse, len(cb))
+	})
+}
+
+func checkoutIDs(st wire.Status) map[string]int {
+	ids := map[string]int{}
+	for _, co := range st.Checkouts {
+		if co.Feature == halFeature {
+			ids[co.ID]++
+		}
+	}
+	return ids
+}
+
+func sameSet(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// sampler polls every running node's status until stopped, and records
+// every time a node showed more than COUNT in use, or served with a
+// ledger that check refuses.
+type sampler struct {
+	mu       sync.Mutex
+	problems []string
+	samples  int
+	maxInUse [3]int
+	served   [3]bool
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+// sample starts a sampler; check, when not nil, is asked about every
+// sample of a serving node and returns what is wrong with it, or "".
+func (c *halCluster) sample(check func(id int, st wire.Status) string) *sampler {
+	s := &sampler{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		for {
+			for i := range c.nodes {
+				st, err := c.status(i + 1) // a node that is down answers nothing: skip it
+				if err == nil {
+					s.record(i+1, st, check)
+				}
+			}
+			select {
+			case <-s.stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	c.t.Cleanup(s.end)
+	return s
+}
+
+func (s *sampler) record(id int, st wire.Status, check func(int, wire.Status) string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.samples++
+	f := featureOf(st, halFeature)
+	s.maxInUse[id-1] = max(s.maxInUse[id-1], f.InUse+f.Borrowed)
+	if f.InUse+f.Borrowed > halCount {
+		s.problems = append(s.problems, fmt.Sprintf("node %d: %d in use and %d borrowed, COUNT is %d", id, f.InUse, f.Borrowed, halCount))
+	}
+	if st.Server.Serving {
+		s.served[id-1] = true
+		if check != nil {
+			if p := check(id, st); p != "" {
+				s.problems = append(s.problems, fmt.Sprintf("node %d serving: %s", id, p))
+			}
+		}
+	}
+}
+
+// end stops the sampler and waits for it; a second end does nothing.
+func (s *sampler) end() {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	<-s.done
+}
+
+// report stops the sampler and fails t with what it saw wrong.
+func (s *sampler) report(t *testing.T) {
+	t.Helper()
+	s.end()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.samples == 0 {
+		t.Error("the sampler took no status sample")
+	}
+	for _, p := range s.problems[:min(len(s.problems), 20)] {
+		t.Error(p)
+	}
+	t.Logf("%d status samples; most in use seen on nodes 1, 2, 3: %v", s.samples, s.maxInUse)
+}
+
+// clientLog records what a client reported to the application on its own
+// goroutines (OnExit, OnLost), to be checked at the end of the test.
+type clientLog struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (l *clientLog) add(format string, args ...any) {
+	l.mu.Lock()
+	l.events = append(l.events, fmt.Sprintf(format, args...))
+	l.mu.Unlock()
+}
+
+func (l *clientLog) check(t *testing.T) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, e := range l.events {
+		t.Error(e)
+	}
+}
+
+// halClient is one client process of the vendor's application: the
+// licenses package with automatic heartbeats at a fast interval, the
+// cluster's three servers in role order (or servers when given).
+func (c *halCluster) client(name string, log *clientLog, attempts int, servers ...string) *licenses.Client {
+	c.t.Helper()
+	if len(servers) == 0 {
+		servers = c.addrs()
+	}
+	cl, err := licenses.New(licenses.Options{
+		Servers: servers, User: name, Host: "ws-" + name, StateDir: c.t.TempDir(),
+		AutoHeartbeat: true, HeartbeatInterval: 250 * time.Millisecond, HeartbeatAttempts: attempts,
+		RequestTimeout: 2 * time.Second,
+		OnExit:         func(err error) { log.add("client %s gave up: %v", name, err) },
+		OnLost:         func(f string, err error) { log.add("client %s lost %s: %v", name, f, err) },
+	})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return cl
+}
+
+// closeClients closes clients at once, bounded in time.
+func closeClients(clients []*licenses.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, cl := range clients {
+		wg.Add(1)
+		go func() { defer wg.Done(); cl.Close(ctx) }()
+	}
+	wg.Wait()
+}
+
+// checkoutAll has each client check out one cad_hal license.
+func checkoutAll(t *testing.T, clients []*licenses.Client) []*licenses.License {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), halWait)
+	defer cancel()
+	lics := make([]*licenses.License, len(clients))
+	for i, cl := range clients {
+		l, err := cl.Checkout(ctx, halFeature, "")
+		if err != nil {
+			t.Fatalf("client %d checkout: %v", i, err)
+		}
+		lics[i] = l
+	}
+	return lics
+}
+
+// rawCheckout checks out one license for a new session straight at addr,
+// with no failover: the reply, or the refusal.
+func rawCheckout(addr, req string) (wire.CheckoutReply, *wire.Error, error) {
+	var r wire.CheckoutReply
+	werr, err := call(addr, wire.PathCheckout, wire.CheckoutRequest{Client: session(), RequestID: req, Feature: halFeature}, &r)
+	return r, werr, err
+}

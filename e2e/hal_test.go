@@ -1,0 +1,439 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/floatlic/floatlic/internal/faultnet"
+	"github.com/floatlic/floatlic/internal/token"
+	"github.com/floatlic/floatlic/internal/wire"
+	"github.com/floatlic/floatlic/licenses"
+)
+
+// The HAL tests of issue 18: three real licd nodes (see hal_harness_test.go).
+
+// kill -9 of #1 under 20 sessions: #2 serves the same seats, refuses
+// borrow; #1 comes back, catches up and serves again.
+func TestHALFailoverKeepsEverySeat(t *testing.T) {
+	c := newHALCluster(t)
+	c.waitServedBy(1)
+	var log clientLog
+	clients := make([]*licenses.Client, halCount)
+	for i := range clients {
+		clients[i] = c.client(fmt.Sprintf("u%02d", i), &log, 2)
+	}
+	t.Cleanup(func() { closeClients(clients) })
+	lics := checkoutAll(t, clients)
+	ids := map[string]string{} // checkout id → client
+	for i, l := range lics {
+		ids[l.CheckoutID()] = clients[i].User()
+	}
+	if len(ids) != halCount {
+		t.Fatalf("%d distinct checkout ids for %d clients", len(ids), halCount)
+	}
+	c.waitCaughtUp(2, 1)
+
+	killed := time.Now()
+	c.kill(1)
+	c.waitServedBy(2)
+	t.Logf("kill -9 of #1 → #2 serving in %v", time.Since(killed).Round(time.Millisecond))
+	c.waitHeldFrom(lics, 2)
+	c.checkSeats(t, 2, clients, lics, ids)
+
+	var br wire.BorrowReply
+	werr, err := call(c.node(2).addr, wire.PathBorrow, wire.BorrowRequest{Client: session(), RequestID: "b2", Feature: halFeature, Hours: 1}, &br)
+	if err != nil || werr == nil || werr.Code != wire.CodeBorrowNotAllowed {
+		t.Fatalf("borrow on #2: %v %v, want borrow_not_allowed", werr, err)
+	}
+
+	c.start(1)
+	c.waitServedBy(1)
+	c.waitCaughtUp(1, 2)
+	c.waitHeldFrom(lics, 1)
+	c.checkSeats(t, 1, clients, lics, ids)
+	werr, err = call(c.node(1).addr, wire.PathBorrow, wire.BorrowRequest{Client: session(), RequestID: "b1", Feature: halFeature, Hours: 1}, &br)
+	if err != nil || werr != nil || br.Token == "" {
+		t.Fatalf("borrow on #1 back in service: %v %v", werr, err)
+	}
+	if f := featureOf(mustStatus(t, c, 1), halFeature); f.InUse != halCount || f.Borrowed != 1 {
+		t.Errorf("on #1 after the borrow: %d in use, %d borrowed; want %d and 1", f.InUse, f.Borrowed, halCount)
+	}
+	log.check(t)
+}
+
+func mustStatus(t *testing.T, c *halCluster, id int) wire.Status {
+	t.Helper()
+	st, err := c.status(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// waitHeldFrom waits until every license's heartbeats go to node id.
+func (c *halCluster) waitHeldFrom(lics []*licenses.License, id int) {
+	c.t.Helper()
+	addr := c.node(id).addr
+	c.waitFor(fmt.Sprintf("every client to heartbeat node %d", id), halWait, func() (bool, string) {
+		n := 0
+		for _, l := range lics {
+			if l.Server() == addr {
+				n++
+			}
+		}
+		return n == len(lics), fmt.Sprintf("%d of %d licenses held from %s", n, len(lics), addr)
+	})
+}
+
+// checkSeats checks, from the clients' side and on the serving node id,
+// that every license is held exactly once: each client still has its first
+// checkout, a heartbeat succeeds, and the node holds exactly those.
+func (c *halCluster) checkSeats(t *testing.T, id int, clients []*licenses.Client, lics []*licenses.License, ids map[string]string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), halWait)
+	defer cancel()
+	for i, l := range lics {
+		select {
+		case <-l.Lost():
+			t.Errorf("client %s lost its license: %v", clients[i].User(), l.Err())
+			continue
+		default:
+		}
+		if _, ok := ids[l.CheckoutID()]; !ok {
+			t.Errorf("client %s holds checkout %s, not its first one", clients[i].User(), l.CheckoutID())
+		}
+		if err := clients[i].Heartbeat(ctx); err != nil {
+			t.Errorf("client %s heartbeat: %v", clients[i].User(), err)
+		}
+	}
+	st := mustStatus(t, c, id)
+	if f := featureOf(st, halFeature); f.InUse != halCount {
+		t.Errorf("node %d: %d in use, want %d", id, f.InUse, halCount)
+	}
+	held := checkoutIDs(st)
+	sessions := map[string]int{}
+	for _, co := range st.Checkouts {
+		sessions[co.Session]++
+	}
+	for cid, who := range ids {
+		if held[cid] != 1 {
+			t.Errorf("node %d holds %s's checkout %s %d times, want once", id, who, cid, held[cid])
+		}
+	}
+	for _, cl := range clients {
+		if n := sessions[wire.SessionHandle(cl.Session())]; n != 1 {
+			t.Errorf("node %d holds %d checkouts for client %s, want 1", id, n, cl.User())
+		}
+	}
+}
+
+// Two nodes down: the last one refuses everything with no_quorum; one back:
+// service resumes with the seats the clients hold, none counted twice.
+func TestHALNoQuorumRefusesThenResumes(t *testing.T) {
+	c := newHALCluster(t)
+	c.waitServedBy(1)
+	var log clientLog
+	clients := make([]*licenses.Client, 5)
+	for i := range clients {
+		// Clients that keep trying through the outage, as clients with
+		// the default 5 attempts × 2 min would.
+		clients[i] = c.client(fmt.Sprintf("q%d", i), &log, 1000)
+	}
+	t.Cleanup(func() { closeClients(clients) })
+	lics := checkoutAll(t, clients)
+	c.waitCaughtUp(2, 1)
+
+	c.kill(2)
+	c.kill(3)
+	last := c.node(1).addr
+	// #1 may take its leader lease to notice; no checkout may succeed.
+	c.waitFor("no_quorum from #1", halWait, func() (bool, string) {
+		_, werr, err := rawCheckout(last, "q")
+		if err == nil && werr == nil {
+			t.Fatal("#1 granted a checkout with two nodes of three down")
+		}
+		return werr != nil && werr.Code == wire.CodeNoQuorum, fmt.Sprint(werr, err)
+	})
+	s := session()
+	for _, tc := range []struct {
+		path string
+		req  any
+	}{
+		{wire.PathCheckout, wire.CheckoutRequest{Client: s, RequestID: "r", Feature: halFeature}},
+		{wire.PathHeartbeat, wire.HeartbeatRequest{Client: s}},
+		{wire.PathCheckin, wire.CheckinRequest{Client: s, All: true}},
+		{wire.PathBorrow, wire.BorrowRequest{Client: s, RequestID: "b", Feature: halFeature, Hours: 1}},
+	} {
+		var reply map[string]any
+		werr, err := call(last, tc.path, tc.req, &reply)
+		if err != nil || werr == nil || werr.Code != wire.CodeNoQuorum {
+			t.Errorf("%s on the last node: %v %v, want no_quorum", tc.path, werr, err)
+		}
+	}
+	if st := mustStatus(t, c, 1); st.Server.Serving || st.Server.Quorum {
+		t.Errorf("#1 alone says serving=%v quorum=%v", st.Server.Serving, st.Server.Quorum)
+	}
+
+	c.start(2)
+	id := c.waitServing()
+	c.waitHeldFrom(lics, id)
+	extra, err := clients[0].Checkout(context.Background(), halFeature, "")
+	if err != nil {
+		t.Fatalf("checkout after the quorum came back: %v", err)
+	}
+	want := map[string]int{extra.CheckoutID(): 1}
+	for _, l := range lics {
+		want[l.CheckoutID()]++
+	}
+	st := mustStatus(t, c, id)
+	if f := featureOf(st, halFeature); f.InUse != len(lics)+1 {
+		t.Errorf("node %d: %d in use, the clients hold %d", id, f.InUse, len(lics)+1)
+	}
+	if got := checkoutIDs(st); !sameSet(got, want) {
+		t.Errorf("node %d holds checkouts %v, the clients hold %v", id, got, want)
+	}
+	log.check(t)
+}
+
+// The serving node cut off from the two others by its raft links: it
+// grants nothing from then on, the others elect and serve, and after the
+// heal the old one follows; never more than COUNT in use on any node.
+func TestHALPartitionedPrimaryGrantsNothing(t *testing.T) {
+	c := newHALCluster(t)
+	old := c.waitServing()
+	var log clientLog
+	first := make([]*licenses.Client, 10)
+	for i := range first {
+		first[i] = c.client(fmt.Sprintf("p%d", i), &log, 2)
+	}
+	t.Cleanup(func() { closeClients(first) })
+	lics := checkoutAll(t, first)
+	for _, n := range c.nodes {
+		if n.id != old {
+			c.waitCaughtUp(n.id, old)
+		}
+	}
+	s := c.sample(nil)
+
+	c.isolate(old, faultnet.Blackhole)
+	cut := time.Now()
+	// Sent after the cut, straight to the old node: it cannot commit, so
+	// it must fail (at once, or when it gives up).
+	if _, werr, err := rawCheckout(c.node(old).addr, "cut-1"); err == nil && werr == nil {
+		t.Fatalf("the cut-off node %d granted a checkout", old)
+	}
+	others := []int{}
+	for _, n := range c.nodes {
+		if n.id != old {
+			others = append(others, n.id)
+		}
+	}
+	var now int
+	c.waitFor("the two others to elect and serve", halWait, func() (bool, string) {
+		for _, id := range others {
+			st, err := c.status(id)
+			if err == nil && st.Server.Serving {
+				now = id
+				return true, ""
+			}
+		}
+		return false, c.views()
+	})
+	t.Logf("node %d cut off → node %d serving in %v", old, now, time.Since(cut).Round(time.Millisecond))
+	for i := range 3 {
+		if _, werr, err := rawCheckout(c.node(old).addr, fmt.Sprintf("cut-%d", i+2)); err == nil && werr == nil {
+			t.Fatalf("the cut-off node %d granted a checkout while %d serves", old, now)
+		}
+	}
+
+	// The majority side grants the rest of COUNT, and no more.
+	second := make([]*licenses.Client, halCount-len(first)+3)
+	granted, refused := 0, 0
+	for i := range second {
+		second[i] = c.client(fmt.Sprintf("m%d", i), &log, 2, c.node(now).addr)
+		ctx, cancel := context.WithTimeout(context.Background(), halWait)
+		l, err := second[i].Checkout(ctx, halFeature, "")
+		cancel()
+		switch {
+		case err == nil:
+			granted++
+			lics = append(lics, l)
+		case licenses.IsCode(err, licenses.CodeCountExhausted):
+			refused++
+		default:
+			t.Fatalf("checkout on node %d: %v", now, err)
+		}
+	}
+	t.Cleanup(func() { closeClients(second) })
+	if granted != halCount-len(first) || refused != 3 {
+		t.Errorf("the majority granted %d and refused %d; want %d and 3", granted, refused, halCount-len(first))
+	}
+
+	c.isolate(old, faultnet.Pass)
+	leader := c.waitServing()
+	for _, n := range c.nodes {
+		if n.id != leader {
+			c.waitCaughtUp(n.id, leader)
+		}
+	}
+	c.waitHeldFrom(lics, leader)
+	s.report(t)
+	want := map[string]int{}
+	for _, l := range lics {
+		want[l.CheckoutID()]++
+	}
+	for _, n := range c.nodes {
+		if got := checkoutIDs(mustStatus(t, c, n.id)); !sameSet(got, want) {
+			t.Errorf("node %d holds %d checkouts, the clients hold %d", n.id, len(got), len(want))
+		}
+	}
+	log.check(t)
+}
+
+// A follower that was down while the others moved on catches up from a
+// snapshot; one whose data dir was lost catches up from nothing and never
+// serves an empty ledger.
+func TestHALCatchUpBySnapshot(t *testing.T) {
+	c := newHALCluster(t, "--raft-snapshot-entries", "16", "--raft-snapshot-interval", "200ms")
+	c.waitServedBy(1)
+	var log clientLog
+	holders := make([]*licenses.Client, 5)
+	for i := range holders {
+		holders[i] = c.client(fmt.Sprintf("s%d", i), &log, 2)
+	}
+	t.Cleanup(func() { closeClients(holders) })
+	lics := checkoutAll(t, holders)
+
+	c.kill(3)
+	churn(t, c.node(1).addr, 60)
+	// Let the leader take a snapshot and drop the log #3 would need.
+	c.waitFor("a snapshot on #1", halWait, func() (bool, string) {
+		return strings.Contains(c.log(1), "snapshot complete"), "no snapshot in #1's log"
+	})
+	c.start(3)
+	c.waitCaughtUp(3, 1)
+	if l := strings.ToLower(c.log(3)); !strings.Contains(l, "installed remote snapshot") {
+		t.Errorf("#3 caught up without installing a snapshot")
+	}
+
+	// Lose #2's data dir (its token key restored, as the license names it):
+	// it starts empty, must catch up, and must never serve from empty.
+	s := c.sample(func(id int, st wire.Status) string {
+		if f := featureOf(st, halFeature); f.InUse != len(lics) {
+			return fmt.Sprintf("%d in use, the clients hold %d", f.InUse, len(lics))
+		}
+		return ""
+	})
+	c.kill(2)
+	wipeKeepingTokenKey(t, c.node(2).data)
+	churn(t, c.node(1).addr, 30)
+	c.start(2)
+	c.waitCaughtUp(2, 1)
+	s.report(t)
+	if s.served[1] {
+		t.Errorf("#2 served while #1 was up")
+	}
+	log.check(t)
+}
+
+// churn does n checkout and checkin pairs straight at addr, each its own
+// raft entry.
+func churn(t *testing.T, addr string, n int) {
+	t.Helper()
+	s := session()
+	for i := range n {
+		r, werr, err := rawCheckoutAs(addr, s, fmt.Sprintf("c%d", i))
+		if err != nil || werr != nil {
+			t.Fatalf("churn checkout %d: %v %v", i, werr, err)
+		}
+		var ci wire.CheckinReply
+		if werr, err := call(addr, wire.PathCheckin, wire.CheckinRequest{Client: s, CheckoutID: r.CheckoutID}, &ci); err != nil || werr != nil {
+			t.Fatalf("churn checkin %d: %v %v", i, werr, err)
+		}
+	}
+}
+
+func rawCheckoutAs(addr string, s wire.Client, req string) (wire.CheckoutReply, *wire.Error, error) {
+	var r wire.CheckoutReply
+	werr, err := call(addr, wire.PathCheckout, wire.CheckoutRequest{Client: s, RequestID: req, Feature: halFeature}, &r)
+	return r, werr, err
+}
+
+// wipeKeepingTokenKey empties a data dir but for the token key pair.
+func wipeKeepingTokenKey(t *testing.T, dir string) {
+	t.Helper()
+	prefix := token.KeyPrefix(dir)
+	keep := map[string][]byte{}
+	for _, f := range []string{prefix + ".key", prefix + ".pub"} {
+		if b, err := os.ReadFile(f); err == nil {
+			keep[f] = b
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for f, b := range keep {
+		if err := os.WriteFile(f, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Each refusal of a HAL setup: exit 2 and one line naming the problem.
+func TestHALRefusesBadConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	c := &halCluster{t: t, dir: dir}
+	addrs := freeAddrs(t, 6)
+	servers, raft := addrs[:3], addrs[3:]
+	for i := range c.nodes {
+		c.nodes[i] = &halNode{id: i + 1, addr: servers[i], raftAddr: raft[i], data: filepath.Join(dir, fmt.Sprintf("node%d", i+1))}
+	}
+	c.writeLicense() // hal.lic: cad_hal on servers
+	lic := func(name, text string) string {
+		f := filepath.Join(dir, name+".lic")
+		c.sign(f, text)
+		return f
+	}
+	plain := lic("plain", "FEATURE cad_plain {\n  VENDOR = acme\n  VERSION = 1.0\n  COUNT = 3\n  EXPIRE = permanent\n}\n")
+	otherServers := []string{servers[0], servers[1], "127.0.0.1:1"}
+	differ := lic("differ", halTemplate("cad_a", servers, nil)+halTemplate("cad_b", otherServers, nil))
+	mixed := lic("mixed", halTemplate("cad_a", servers, nil)+"FEATURE cad_plain {\n  VENDOR = acme\n  VERSION = 1.0\n  COUNT = 3\n  EXPIRE = permanent\n}\n")
+	peers := strings.Join(raft, ",")
+
+	tests := []struct {
+		name string
+		lic  string
+		args []string
+		want string
+	}{
+		{"HAL license without --hal-id", c.license, []string{"--listen", servers[0], "--raft-listen", raft[0], "--raft-peers", peers}, "--hal-id"},
+		{"--hal-id without HAL license", plain, []string{"--listen", servers[0], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", peers}, "HAL_SERVERS"},
+		{"HAL_SERVERS differ", differ, []string{"--listen", servers[0], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", peers}, "HAL_SERVERS"},
+		{"HAL and non-HAL features", mixed, []string{"--listen", servers[0], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", peers}, "cad_plain"},
+		{"--listen port not the node's", c.license, []string{"--listen", servers[1], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", peers}, servers[0]},
+		{"two peers", c.license, []string{"--listen", servers[0], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", raft[0] + "," + raft[1]}, "--raft-peers"},
+		{"peers not distinct", c.license, []string{"--listen", servers[0], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", raft[0] + "," + raft[1] + "," + raft[1]}, "--raft-peers"},
+		{"no --raft-listen", c.license, []string{"--listen", servers[0], "--hal-id", "1", "--raft-peers", peers}, "--raft-listen"},
+		{"--hal-id 4", c.license, []string{"--listen", servers[0], "--hal-id", "4", "--raft-listen", raft[0], "--raft-peers", peers}, "--hal-id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"serve", "--license", tt.lic, "--vendor-pub", filepath.Join(dir, "vendor.pub"),
+				"--data", filepath.Join(dir, "data-"+strings.ReplaceAll(tt.name, " ", "-"))}, tt.args...)
+			_, stderr, code := run(t, "licd", args...)
+			line := strings.TrimSpace(stderr)
+			if code != 2 || strings.Count(line, "\n") > 0 || !strings.Contains(line, tt.want) {
+				t.Fatalf("exit %d, stderr %q; want exit 2 and one line naming %q", code, stderr, tt.want)
+			}
+			t.Logf("%s", line)
+		})
+	}
+}
