@@ -574,9 +574,16 @@ func (l *clientLog) check(t *testing.T) {
 	}
 }
 
-// halClient is one client process of the vendor's application: the
-// licenses package with automatic heartbeats at a fast interval, the
-// cluster's three servers in role order (or servers when given).
+// failoverAttempts is the heartbeat attempts of the tests' clients: at
+// their interval, about 3 s of failed heartbeats to the old serving node
+// before they try the others, time enough for an election under -race on
+// a busy machine. (A client with the default options tries for 10 min.)
+const failoverAttempts = 15
+
+// client is one client process of the vendor's application: the licenses
+// package with automatic heartbeats every 200 ms, the cluster's three
+// servers in role order (or servers when given). What it reports on its
+// own goroutines goes to log.
 func (c *halCluster) client(name string, log *clientLog, attempts int, servers ...string) *licenses.Client {
 	c.t.Helper()
 	if len(servers) == 0 {
@@ -584,7 +591,7 @@ func (c *halCluster) client(name string, log *clientLog, attempts int, servers .
 	}
 	cl, err := licenses.New(licenses.Options{
 		Servers: servers, User: name, Host: "ws-" + name, StateDir: c.t.TempDir(),
-		AutoHeartbeat: true, HeartbeatInterval: 250 * time.Millisecond, HeartbeatAttempts: attempts,
+		AutoHeartbeat: true, HeartbeatInterval: 200 * time.Millisecond, HeartbeatAttempts: attempts,
 		RequestTimeout: 2 * time.Second,
 		OnExit:         func(err error) { log.add("client %s gave up: %v", name, err) },
 		OnLost:         func(f string, err error) { log.add("client %s lost %s: %v", name, f, err) },

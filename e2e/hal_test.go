@@ -25,7 +25,7 @@ func TestHALFailoverKeepsEverySeat(t *testing.T) {
 	var log clientLog
 	clients := make([]*licenses.Client, halCount)
 	for i := range clients {
-		clients[i] = c.client(fmt.Sprintf("u%02d", i), &log, 2)
+		clients[i] = c.client(fmt.Sprintf("u%02d", i), &log, failoverAttempts)
 	}
 	t.Cleanup(func() { closeClients(clients) })
 	lics := checkoutAll(t, clients)
@@ -36,7 +36,6 @@ func TestHALFailoverKeepsEverySeat(t *testing.T) {
 	if len(ids) != halCount {
 		t.Fatalf("%d distinct checkout ids for %d clients", len(ids), halCount)
 	}
-	c.waitCaughtUp(2, 1)
 
 	killed := time.Now()
 	c.kill(1)
@@ -146,7 +145,6 @@ func TestHALNoQuorumRefusesThenResumes(t *testing.T) {
 	}
 	t.Cleanup(func() { closeClients(clients) })
 	lics := checkoutAll(t, clients)
-	c.waitCaughtUp(2, 1)
 
 	c.kill(2)
 	c.kill(3)
@@ -209,15 +207,10 @@ func TestHALPartitionedPrimaryGrantsNothing(t *testing.T) {
 	var log clientLog
 	first := make([]*licenses.Client, 10)
 	for i := range first {
-		first[i] = c.client(fmt.Sprintf("p%d", i), &log, 2)
+		first[i] = c.client(fmt.Sprintf("p%d", i), &log, failoverAttempts)
 	}
 	t.Cleanup(func() { closeClients(first) })
 	lics := checkoutAll(t, first)
-	for _, n := range c.nodes {
-		if n.id != old {
-			c.waitCaughtUp(n.id, old)
-		}
-	}
 	s := c.sample(nil)
 
 	c.isolate(old, faultnet.Blackhole)
@@ -255,7 +248,7 @@ func TestHALPartitionedPrimaryGrantsNothing(t *testing.T) {
 	second := make([]*licenses.Client, halCount-len(first)+3)
 	granted, refused := 0, 0
 	for i := range second {
-		second[i] = c.client(fmt.Sprintf("m%d", i), &log, 2, c.node(now).addr)
+		second[i] = c.client(fmt.Sprintf("m%d", i), &log, failoverAttempts, c.node(now).addr)
 		ctx, cancel := context.WithTimeout(context.Background(), halWait)
 		l, err := second[i].Checkout(ctx, halFeature, "")
 		cancel()
@@ -304,7 +297,7 @@ func TestHALCatchUpBySnapshot(t *testing.T) {
 	var log clientLog
 	holders := make([]*licenses.Client, 5)
 	for i := range holders {
-		holders[i] = c.client(fmt.Sprintf("s%d", i), &log, 2)
+		holders[i] = c.client(fmt.Sprintf("s%d", i), &log, failoverAttempts)
 	}
 	t.Cleanup(func() { closeClients(holders) })
 	lics := checkoutAll(t, holders)
@@ -323,15 +316,15 @@ func TestHALCatchUpBySnapshot(t *testing.T) {
 
 	// Lose #2's data dir (its token key restored, as the license names it):
 	// it starts empty, must catch up, and must never serve from empty.
+	c.kill(2)
+	wipeKeepingTokenKey(t, c.node(2).data)
+	churn(t, c.node(1).addr, 30)
 	s := c.sample(func(id int, st wire.Status) string {
 		if f := featureOf(st, halFeature); f.InUse != len(lics) {
 			return fmt.Sprintf("%d in use, the clients hold %d", f.InUse, len(lics))
 		}
 		return ""
 	})
-	c.kill(2)
-	wipeKeepingTokenKey(t, c.node(2).data)
-	churn(t, c.node(1).addr, 30)
 	c.start(2)
 	c.waitCaughtUp(2, 1)
 	s.report(t)
