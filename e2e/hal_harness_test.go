@@ -54,6 +54,7 @@ type halNode struct {
 	data     string
 	args     []string
 	cur      *halProc   // nil while down
+	paused   bool       // stopped with SIGSTOP
 	runs     []*halProc // every run, for the logs
 }
 
@@ -267,14 +268,27 @@ func (c *halCluster) kill(id int) {
 	case <-time.After(10 * time.Second):
 		c.t.Fatalf("node %d did not die from SIGKILL", id)
 	}
-	n.cur = nil
+	n.cur, n.paused = nil, false
 }
 
-// pause stops node id with SIGSTOP: it holds its ports and answers nothing.
-func (c *halCluster) pause(id int) { c.node(id).cur.cmd.Process.Signal(syscall.SIGSTOP) }
+// pause stops node id with SIGSTOP: it holds its ports and answers
+// nothing, like a node in a long GC pause or a frozen VM.
+func (c *halCluster) pause(id int) {
+	n := c.node(id)
+	n.cur.cmd.Process.Signal(syscall.SIGSTOP)
+	n.paused = true
+}
 
 // resume continues a paused node.
-func (c *halCluster) resume(id int) { c.node(id).cur.cmd.Process.Signal(syscall.SIGCONT) }
+func (c *halCluster) resume(id int) {
+	n := c.node(id)
+	n.cur.cmd.Process.Signal(syscall.SIGCONT)
+	n.paused = false
+}
+
+// answering reports whether node n is running and not paused: whether
+// its status is worth asking for.
+func (n *halNode) answering() bool { return n.cur != nil && !n.paused }
 
 // isolate sets the mode of node id's raft links, both ways, to the two
 // others: faultnet.Blackhole or faultnet.Reset cut it off, faultnet.Pass
@@ -292,7 +306,7 @@ func (c *halCluster) isolate(id int, m faultnet.Mode) {
 func (c *halCluster) stopAll() {
 	for _, n := range c.nodes {
 		if n.cur != nil {
-			n.cur.cmd.Process.Signal(syscall.SIGKILL)
+			n.cur.cmd.Process.Signal(syscall.SIGKILL) // a stopped process dies too
 			select {
 			case <-n.cur.exited:
 			case <-time.After(10 * time.Second):
@@ -359,7 +373,7 @@ func (c *halCluster) waitFor(what string, limit time.Duration, cond func() (bool
 	}
 }
 
-// waitServing waits until the running nodes agree on one serving node and
+// waitServing waits until the answering nodes agree on one serving node and
 // returns its id.
 func (c *halCluster) waitServing() int {
 	c.t.Helper()
@@ -380,13 +394,13 @@ func (c *halCluster) waitServedBy(id int) {
 	})
 }
 
-// servingNow returns the node that serves, when exactly one running node
-// says it serves and every running node names it as primary; else 0.
+// servingNow returns the node that serves, when exactly one answering node
+// says it serves and every answering node names it as primary; else 0.
 func (c *halCluster) servingNow() int {
 	var sts []wire.Status
 	id := 0
 	for _, n := range c.nodes {
-		if n.cur == nil {
+		if !n.answering() {
 			continue
 		}
 		st, err := c.status(n.id)
@@ -414,7 +428,7 @@ func (c *halCluster) servingNow() int {
 func (c *halCluster) views() string {
 	var v []string
 	for _, n := range c.nodes {
-		if n.cur == nil {
+		if !n.answering() {
 			continue
 		}
 		st, err := c.status(n.id)

@@ -288,6 +288,87 @@ func TestHALPartitionedPrimaryGrantsNothing(t *testing.T) {
 	log.check(t)
 }
 
+// The serving node frozen (SIGSTOP, as in a long pause) while a request
+// waits on it: the others take over; thawed, it grants nothing stale and
+// follows. Every grant a client was told of is in the final ledger, and the
+// ledger holds nothing no client asked for.
+func TestHALPausedPrimaryFollowsWhenThawed(t *testing.T) {
+	c := newHALCluster(t)
+	c.waitServedBy(1)
+	var log clientLog
+	holders := make([]*licenses.Client, 3)
+	for i := range holders {
+		holders[i] = c.client(fmt.Sprintf("z%d", i), &log, failoverAttempts)
+	}
+	t.Cleanup(func() { closeClients(holders) })
+	lics := checkoutAll(t, holders)
+	s := c.sample(nil)
+
+	c.pause(1)
+	// A checkout sent to the frozen node waits in its socket's backlog.
+	frozen := session()
+	type result struct {
+		r    wire.CheckoutReply
+		werr *wire.Error
+		err  error
+	}
+	late := make(chan result, 1)
+	go func() {
+		r, werr, err := rawCheckoutAs(c.node(1).addr, frozen, "late")
+		late <- result{r, werr, err}
+	}()
+	c.waitServedBy(2)
+	more := c.client("z-more", &log, failoverAttempts)
+	t.Cleanup(func() { closeClients([]*licenses.Client{more}) })
+	ctx, cancel := context.WithTimeout(context.Background(), halWait)
+	defer cancel()
+	l, err := more.Checkout(ctx, halFeature, "")
+	if err != nil {
+		t.Fatalf("checkout while #1 is frozen: %v", err)
+	}
+	lics = append(lics, l)
+
+	c.resume(1)
+	res := <-late // bounded by the HTTP client's timeout
+	leader := c.waitServing()
+	for _, n := range c.nodes {
+		if n.id != leader {
+			c.waitCaughtUp(n.id, leader)
+		}
+	}
+	c.waitHeldFrom(lics, leader)
+	s.report(t)
+	// What the ledger holds beyond the clients' licenses can only be the
+	// request sent to the frozen node: granted and told, or (its reply
+	// lost) committed without the client knowing.
+	st := mustStatus(t, c, leader)
+	got := checkoutIDs(st)
+	for _, l := range lics {
+		if got[l.CheckoutID()] != 1 {
+			t.Errorf("checkout %s of a client is held %d times", l.CheckoutID(), got[l.CheckoutID()])
+		}
+	}
+	if res.err == nil && res.werr == nil && got[res.r.CheckoutID] != 1 {
+		t.Errorf("the frozen node granted %s, which no node holds", res.r.CheckoutID)
+	}
+	t.Logf("the request sent to the frozen node: %+v %v %v", res.r, res.werr, res.err)
+	if f := featureOf(st, halFeature); f.InUse > len(lics)+1 {
+		t.Errorf("%d in use, the clients hold %d and asked the frozen node for 1", f.InUse, len(lics))
+	}
+	for _, co := range st.Checkouts {
+		if _, mine := got[co.ID]; mine && co.Session == wire.SessionHandle(frozen.Session) {
+			delete(got, co.ID)
+		}
+	}
+	for _, l := range lics {
+		delete(got, l.CheckoutID())
+	}
+	if len(got) > 0 {
+		t.Errorf("the ledger holds checkouts no client asked for: %v", got)
+	}
+	log.check(t)
+}
+
 // A follower that was down while the others moved on catches up from a
 // snapshot; one whose data dir was lost catches up from nothing and never
 // serves an empty ledger.
