@@ -488,15 +488,15 @@ func TestHALRefusesBadConfiguration(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"HAL license without --hal-id", c.license, []string{"--listen", servers[0], "--raft-listen", raft[0], "--raft-peers", peers}, "--hal-id"},
-		{"--hal-id without HAL license", plain, []string{"--listen", servers[0], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", peers}, "HAL_SERVERS"},
-		{"HAL_SERVERS differ", differ, []string{"--listen", servers[0], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", peers}, "HAL_SERVERS"},
-		{"HAL and non-HAL features", mixed, []string{"--listen", servers[0], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", peers}, "cad_plain"},
-		{"--listen port not the node's", c.license, []string{"--listen", servers[1], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", peers}, servers[0]},
-		{"two peers", c.license, []string{"--listen", servers[0], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", raft[0] + "," + raft[1]}, "--raft-peers"},
-		{"peers not distinct", c.license, []string{"--listen", servers[0], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", raft[0] + "," + raft[1] + "," + raft[1]}, "--raft-peers"},
-		{"no --raft-listen", c.license, []string{"--listen", servers[0], "--hal-id", "1", "--raft-peers", peers}, "--raft-listen"},
-		{"--hal-id 4", c.license, []string{"--listen", servers[0], "--hal-id", "4", "--raft-listen", raft[0], "--raft-peers", peers}, "--hal-id"},
+		{"HAL license without --hal-id", c.license, []string{"--listen", servers[0], "--raft-listen", raft[0], "--raft-peers", peers}, "feature cad_hal has HAL_SERVERS: it is served by three licd nodes"},
+		{"--hal-id without HAL license", plain, []string{"--listen", servers[0], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", peers}, "--hal-id 1 given, but no feature of the licenses has HAL_SERVERS"},
+		{"HAL_SERVERS differ", differ, []string{"--listen", servers[0], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", peers}, "one HAL set serves one list"},
+		{"HAL and non-HAL features", mixed, []string{"--listen", servers[0], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", peers}, "feature cad_plain has no HAL_SERVERS"},
+		{"--listen port not the node's", c.license, []string{"--listen", servers[1], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", peers}, "HAL node #1's address in HAL_SERVERS (license " + c.license + ":1) is " + servers[0]},
+		{"two peers", c.license, []string{"--listen", servers[0], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", raft[0] + "," + raft[1]}, "want the raft addresses of nodes #1, #2, #3"},
+		{"peers not distinct", c.license, []string{"--listen", servers[0], "--hal-id", "1", "--raft-listen", raft[0], "--raft-peers", raft[0] + "," + raft[1] + "," + raft[1]}, raft[1] + " is named twice"},
+		{"no --raft-listen", c.license, []string{"--listen", servers[0], "--hal-id", "1", "--raft-peers", peers}, "--raft-listen is missing"},
+		{"--hal-id 4", c.license, []string{"--listen", servers[0], "--hal-id", "4", "--raft-listen", raft[0], "--raft-peers", peers}, "--hal-id 4: want 1, 2 or 3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
