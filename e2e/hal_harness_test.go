@@ -34,6 +34,13 @@ const (
 	halWait = 20 * time.Second
 )
 
+// halRaftTimeout is the nodes' --raft-timeout. The default, 500 ms, gives
+// a leader lease of 250 ms, and on a loaded 2-core machine running the
+// tests under -race a leader missed it now and then and stepped down
+// in the middle of a test ("failed to contact quorum of nodes"): the
+// tests check failover, not how fast it is on a busy machine.
+const halRaftTimeout = "1s"
+
 // halHC asks for status: short, so a paused node costs a second, not more.
 var halHC = &http.Client{Timeout: time.Second}
 
@@ -90,7 +97,8 @@ func (l *logBuf) String() string {
 func newHALCluster(t *testing.T, extra ...string) *halCluster {
 	t.Helper()
 	c := &halCluster{t: t, dir: t.TempDir()}
-	ports := freeAddrs(t, 6)
+	ports, release := reserveAddrs(t, 6)
+	defer release()
 	for i := range c.nodes {
 		c.nodes[i] = &halNode{id: i + 1, addr: ports[i], raftAddr: ports[3+i],
 			data: filepath.Join(c.dir, fmt.Sprintf("node%d", i+1))}
@@ -99,12 +107,13 @@ func newHALCluster(t *testing.T, extra ...string) *halCluster {
 	c.startLinks()
 	for _, n := range c.nodes {
 		n.args = append([]string{"serve", "--license", c.license, "--vendor-pub", c.vendorPub,
-			"--data", n.data, "--listen", n.addr, "--heartbeat-interval", "1s",
+			"--data", n.data, "--listen", n.addr, "--heartbeat-interval", "1s", "--raft-timeout", halRaftTimeout,
 			"--hal-id", fmt.Sprint(n.id), "--raft-listen", n.raftAddr, "--raft-peers", c.peersOf(n.id)},
 			extra...)
 	}
 	t.Cleanup(c.stopAll)
 	t.Cleanup(c.dumpOnFailure) // runs first: the logs before the kill
+	release()
 	for _, n := range c.nodes {
 		c.spawn(n)
 	}
@@ -115,25 +124,28 @@ func newHALCluster(t *testing.T, extra ...string) *halCluster {
 	return c
 }
 
-// freeAddrs returns n distinct free 127.0.0.1 addresses.
-func freeAddrs(t *testing.T, n int) []string {
+// reserveAddrs returns n distinct free 127.0.0.1 addresses, held until
+// release is called: the harness's own proxies, which listen on port 0,
+// cannot take one of them meanwhile.
+func reserveAddrs(t *testing.T, n int) (addrs []string, release func()) {
 	t.Helper()
 	var lns []net.Listener
-	defer func() {
+	release = func() {
 		for _, ln := range lns {
 			ln.Close()
 		}
-	}()
-	var addrs []string
+		lns = nil
+	}
 	for range n {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
+			release()
 			t.Fatal(err)
 		}
 		lns = append(lns, ln)
 		addrs = append(addrs, ln.Addr().String())
 	}
-	return addrs
+	return addrs, release
 }
 
 // writeLicense makes the vendor key and the nodes' token keys with the
@@ -325,8 +337,8 @@ func (c *halCluster) dumpOnFailure() {
 	for _, n := range c.nodes {
 		for r, p := range n.runs {
 			lines := strings.Split(strings.TrimRight(p.out.String(), "\n"), "\n")
-			if len(lines) > 80 {
-				lines = lines[len(lines)-80:]
+			if len(lines) > 400 {
+				lines = lines[len(lines)-400:]
 			}
 			c.t.Logf("--- node %d (%s), run %d, last %d lines:\n%s", n.id, n.addr, r+1, len(lines), strings.Join(lines, "\n"))
 		}
@@ -362,6 +374,7 @@ func (c *halCluster) waitFor(what string, limit time.Duration, cond func() (bool
 	c.t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
+		c.checkAlive()
 		ok, last := cond()
 		if ok {
 			return
@@ -370,6 +383,22 @@ func (c *halCluster) waitFor(what string, limit time.Duration, cond func() (bool
 			c.t.Fatalf("timed out after %v waiting for %s; last: %s", limit, what, last)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkAlive fails the test when a node the test did not stop has exited:
+// a crash, or a signal from outside the test.
+func (c *halCluster) checkAlive() {
+	c.t.Helper()
+	for _, n := range c.nodes {
+		if n.cur == nil {
+			continue
+		}
+		select {
+		case <-n.cur.exited:
+			c.t.Fatalf("node %d exited, and not by the test: %v", n.id, n.cur.cmd.ProcessState)
+		default:
+		}
 	}
 }
 

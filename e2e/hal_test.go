@@ -55,12 +55,16 @@ func TestHALFailoverKeepsEverySeat(t *testing.T) {
 	c.waitCaughtUp(1, 2)
 	c.waitHeldFrom(lics, 1)
 	c.checkSeats(t, 1, clients, lics, ids)
+	// A seat freed through #1, then borrowed from it.
+	if err := lics[0].Checkin(context.Background()); err != nil {
+		t.Fatalf("checkin on #1 back in service: %v", err)
+	}
 	werr, err = call(c.node(1).addr, wire.PathBorrow, wire.BorrowRequest{Client: session(), RequestID: "b1", Feature: halFeature, Hours: 1}, &br)
 	if err != nil || werr != nil || br.Token == "" {
 		t.Fatalf("borrow on #1 back in service: %v %v", werr, err)
 	}
-	if f := featureOf(mustStatus(t, c, 1), halFeature); f.InUse != halCount || f.Borrowed != 1 {
-		t.Errorf("on #1 after the borrow: %d in use, %d borrowed; want %d and 1", f.InUse, f.Borrowed, halCount)
+	if f := featureOf(mustStatus(t, c, 1), halFeature); f.InUse != halCount-1 || f.Borrowed != 1 {
+		t.Errorf("on #1 after a checkin and the borrow: %d in use, %d borrowed; want %d and 1", f.InUse, f.Borrowed, halCount-1)
 	}
 	log.check(t)
 }
@@ -465,7 +469,8 @@ func wipeKeepingTokenKey(t *testing.T, dir string) {
 func TestHALRefusesBadConfiguration(t *testing.T) {
 	dir := t.TempDir()
 	c := &halCluster{t: t, dir: dir}
-	addrs := freeAddrs(t, 6)
+	addrs, release := reserveAddrs(t, 6)
+	release() // the nodes refuse to start: nothing listens on them
 	servers, raft := addrs[:3], addrs[3:]
 	for i := range c.nodes {
 		c.nodes[i] = &halNode{id: i + 1, addr: servers[i], raftAddr: raft[i], data: filepath.Join(dir, fmt.Sprintf("node%d", i+1))}
