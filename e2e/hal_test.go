@@ -153,13 +153,17 @@ func TestHALNoQuorumRefusesThenResumes(t *testing.T) {
 	c.kill(2)
 	c.kill(3)
 	last := c.node(1).addr
-	// #1 may take its leader lease to notice; no checkout may succeed.
-	c.waitFor("no_quorum from #1", halWait, func() (bool, string) {
-		_, werr, err := rawCheckout(last, "q")
-		if err == nil && werr == nil {
-			t.Fatal("#1 granted a checkout with two nodes of three down")
-		}
-		return werr != nil && werr.Code == wire.CodeNoQuorum, fmt.Sprint(werr, err)
+	// A checkout sent at once, while #1 may still think it leads: it
+	// cannot commit, so it must not succeed.
+	early := session()
+	_, answer, err := rawCheckoutAs(last, early, "early")
+	if err == nil && answer == nil {
+		t.Fatal("#1 granted a checkout with two nodes of three down")
+	}
+	t.Logf("checkout on #1 just after the kills: %v %v", answer, err)
+	c.waitFor("#1 to stop serving", halWait, func() (bool, string) {
+		st, err := c.status(1)
+		return err == nil && !st.Server.Serving, c.views()
 	})
 	s := session()
 	for _, tc := range []struct {
@@ -193,11 +197,31 @@ func TestHALNoQuorumRefusesThenResumes(t *testing.T) {
 		want[l.CheckoutID()]++
 	}
 	st := mustStatus(t, c, id)
-	if f := featureOf(st, halFeature); f.InUse != len(lics)+1 {
-		t.Errorf("node %d: %d in use, the clients hold %d", id, f.InUse, len(lics)+1)
+	got := checkoutIDs(st)
+	// A request refused with no_quorum must not hold a seat now: a seat no
+	// client knows it holds. The early one, if it got no answer, may.
+	refused := map[string]string{wire.SessionHandle(s.Session): "after #1 stopped serving"}
+	maybe := map[string]bool{}
+	if answer != nil && answer.Code == wire.CodeNoQuorum {
+		refused[wire.SessionHandle(early.Session)] = "just after the kills"
+	} else {
+		maybe[wire.SessionHandle(early.Session)] = true
 	}
-	if got := checkoutIDs(st); !sameSet(got, want) {
+	others := 0 // seats held for the test's own requests
+	for _, co := range st.Checkouts {
+		if when, ok := refused[co.Session]; ok {
+			t.Errorf("a checkout #1 refused with no_quorum %s was granted when the quorum came back: checkout %s", when, co.ID)
+		}
+		if refused[co.Session] != "" || maybe[co.Session] {
+			delete(got, co.ID)
+			others++
+		}
+	}
+	if !sameSet(got, want) {
 		t.Errorf("node %d holds checkouts %v, the clients hold %v", id, got, want)
+	}
+	if f := featureOf(st, halFeature); f.InUse != len(want)+others {
+		t.Errorf("node %d: %d in use, the clients hold %d", id, f.InUse, len(want))
 	}
 	log.check(t)
 }
