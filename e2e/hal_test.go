@@ -348,11 +348,22 @@ func TestHALPausedPrimaryFollowsWhenThawed(t *testing.T) {
 	c.waitServedBy(2)
 	more := c.client("z-more", &log, failoverAttempts)
 	t.Cleanup(func() { closeClients([]*licenses.Client{more}) })
-	ctx, cancel := context.WithTimeout(context.Background(), halWait)
-	defer cancel()
-	l, err := more.Checkout(ctx, halFeature, "")
-	if err != nil {
-		t.Fatalf("checkout while #1 is frozen: %v", err)
+	// It must be granted at the first try, once #2 serves; if not, the
+	// test goes on trying, to tell how long the refusals lasted.
+	var l *licenses.License
+	var refusal error
+	start := time.Now()
+	c.waitFor("a checkout while #1 is frozen", halWait, func() (bool, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var err error
+		if l, err = more.Checkout(ctx, halFeature, ""); err != nil && refusal == nil {
+			refusal = err
+		}
+		return err == nil, fmt.Sprint(err)
+	})
+	if refusal != nil {
+		t.Errorf("checkout while #1 is frozen and #2 serves: %v; granted %v later", refusal, time.Since(start).Round(time.Millisecond))
 	}
 	lics = append(lics, l)
 
