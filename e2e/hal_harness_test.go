@@ -337,8 +337,8 @@ func (c *halCluster) dumpOnFailure() {
 	for _, n := range c.nodes {
 		for r, p := range n.runs {
 			lines := strings.Split(strings.TrimRight(p.out.String(), "\n"), "\n")
-			if len(lines) > 400 {
-				lines = lines[len(lines)-400:]
+			if len(lines) > 200 {
+				lines = lines[len(lines)-200:]
 			}
 			c.t.Logf("--- node %d (%s), run %d, last %d lines:\n%s", n.id, n.addr, r+1, len(lines), strings.Join(lines, "\n"))
 		}
