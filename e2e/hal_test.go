@@ -3,14 +3,12 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/floatlic/floatlic/internal/faultnet"
-	"github.com/floatlic/floatlic/internal/token"
 	"github.com/floatlic/floatlic/internal/wire"
 	"github.com/floatlic/floatlic/licenses"
 )
@@ -67,72 +65,6 @@ func TestHALFailoverKeepsEverySeat(t *testing.T) {
 		t.Errorf("on #1 after a checkin and the borrow: %d in use, %d borrowed; want %d and 1", f.InUse, f.Borrowed, halCount-1)
 	}
 	log.check(t)
-}
-
-func mustStatus(t *testing.T, c *halCluster, id int) wire.Status {
-	t.Helper()
-	st, err := c.status(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
-// waitHeldFrom waits until every license's heartbeats go to node id.
-func (c *halCluster) waitHeldFrom(lics []*licenses.License, id int) {
-	c.t.Helper()
-	addr := c.node(id).addr
-	c.waitFor(fmt.Sprintf("every client to heartbeat node %d", id), halWait, func() (bool, string) {
-		n := 0
-		for _, l := range lics {
-			if l.Server() == addr {
-				n++
-			}
-		}
-		return n == len(lics), fmt.Sprintf("%d of %d licenses held from %s", n, len(lics), addr)
-	})
-}
-
-// checkSeats checks, from the clients' side and on the serving node id,
-// that every license is held exactly once: each client still has its first
-// checkout, a heartbeat succeeds, and the node holds exactly those.
-func (c *halCluster) checkSeats(t *testing.T, id int, clients []*licenses.Client, lics []*licenses.License, ids map[string]string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), halWait)
-	defer cancel()
-	for i, l := range lics {
-		select {
-		case <-l.Lost():
-			t.Errorf("client %s lost its license: %v", clients[i].User(), l.Err())
-			continue
-		default:
-		}
-		if _, ok := ids[l.CheckoutID()]; !ok {
-			t.Errorf("client %s holds checkout %s, not its first one", clients[i].User(), l.CheckoutID())
-		}
-		if err := clients[i].Heartbeat(ctx); err != nil {
-			t.Errorf("client %s heartbeat: %v", clients[i].User(), err)
-		}
-	}
-	st := mustStatus(t, c, id)
-	if f := featureOf(st, halFeature); f.InUse != halCount {
-		t.Errorf("node %d: %d in use, want %d", id, f.InUse, halCount)
-	}
-	held := checkoutIDs(st)
-	sessions := map[string]int{}
-	for _, co := range st.Checkouts {
-		sessions[co.Session]++
-	}
-	for cid, who := range ids {
-		if held[cid] != 1 {
-			t.Errorf("node %d holds %s's checkout %s %d times, want once", id, who, cid, held[cid])
-		}
-	}
-	for _, cl := range clients {
-		if n := sessions[wire.SessionHandle(cl.Session())]; n != 1 {
-			t.Errorf("node %d holds %d checkouts for client %s, want 1", id, n, cl.User())
-		}
-	}
 }
 
 // Two nodes down: the last one refuses everything with no_quorum; one back:
@@ -459,80 +391,6 @@ func TestHALCatchUpBySnapshot(t *testing.T) {
 		t.Errorf("#2 served while #1 was up")
 	}
 	log.check(t)
-}
-
-// serveWindow checks out and in at addr, one pair after the other, for
-// window: every one must be granted at once.
-func serveWindow(t *testing.T, addr string, window time.Duration) {
-	t.Helper()
-	s := session()
-	start := time.Now()
-	for i := 0; time.Since(start) < window; i++ {
-		r, werr, err := rawCheckoutAs(addr, s, fmt.Sprintf("w%d", i))
-		if err == nil && werr == nil {
-			var ci wire.CheckinReply
-			werr, err = call(addr, wire.PathCheckin, wire.CheckinRequest{Client: s, CheckoutID: r.CheckoutID}, &ci)
-		}
-		if err != nil || werr != nil {
-			t.Errorf("%v after it started serving, %s refused: %v %v", time.Since(start).Round(time.Millisecond), addr, werr, err)
-			return
-		}
-	}
-}
-
-// checkSnapshotInstalled checks that node id's last run caught up from
-// the leader's snapshot: raft v1.7.2 logs "Installed remote snapshot".
-func (c *halCluster) checkSnapshotInstalled(t *testing.T, id int) {
-	t.Helper()
-	if !strings.Contains(strings.ToLower(c.log(id)), "installed remote snapshot") {
-		t.Errorf("node %d caught up without installing a snapshot", id)
-	}
-}
-
-// churn does n checkout and checkin pairs straight at addr, each its own
-// raft entry.
-func churn(t *testing.T, addr string, n int) {
-	t.Helper()
-	s := session()
-	for i := range n {
-		r, werr, err := rawCheckoutAs(addr, s, fmt.Sprintf("c%d", i))
-		if err != nil || werr != nil {
-			t.Fatalf("churn checkout %d: %v %v", i, werr, err)
-		}
-		var ci wire.CheckinReply
-		if werr, err := call(addr, wire.PathCheckin, wire.CheckinRequest{Client: s, CheckoutID: r.CheckoutID}, &ci); err != nil || werr != nil {
-			t.Fatalf("churn checkin %d: %v %v", i, werr, err)
-		}
-	}
-}
-
-func rawCheckoutAs(addr string, s wire.Client, req string) (wire.CheckoutReply, *wire.Error, error) {
-	var r wire.CheckoutReply
-	werr, err := call(addr, wire.PathCheckout, wire.CheckoutRequest{Client: s, RequestID: req, Feature: halFeature}, &r)
-	return r, werr, err
-}
-
-// wipeKeepingTokenKey empties a data dir but for the token key pair.
-func wipeKeepingTokenKey(t *testing.T, dir string) {
-	t.Helper()
-	prefix := token.KeyPrefix(dir)
-	keep := map[string][]byte{}
-	for _, f := range []string{prefix + ".key", prefix + ".pub"} {
-		if b, err := os.ReadFile(f); err == nil {
-			keep[f] = b
-		}
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	for f, b := range keep {
-		if err := os.WriteFile(f, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // Each refusal of a HAL setup: exit 2 and one line naming the problem.
