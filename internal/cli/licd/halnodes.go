@@ -1,0 +1,209 @@
+package licd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/floatlic/floatlic/internal/demo"
+	"github.com/floatlic/floatlic/licenses"
+)
+
+// halNode is one licd child process of `licd demo --hal`.
+type halNode struct {
+	id   int
+	args []string // after the executable: "serve" and its flags
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+	err  error         // why it exited, set before done closes
+}
+
+// halSet is the three nodes and where their output goes.
+type halSet struct {
+	nodes [3]*halNode
+	files demo.HALFiles
+	exits chan *halNode // each node once, when it exits
+	mu    sync.Mutex    // one line at a time on Stdout and Stderr
+}
+
+// startHALSet starts node #1, #2 and #3 as children running exe with
+// `serve`, the node's flags from files, then extra.
+func startHALSet(exe string, files demo.HALFiles, extra []string) (*halSet, error) {
+	s := &halSet{files: files, exits: make(chan *halNode, 3)}
+	for i := range s.nodes {
+		n := &halNode{id: i + 1, done: make(chan struct{})}
+		n.args = append(files.ServeArgs(n.id), extra...)
+		n.cmd = exec.Command(exe, n.args...)
+		n.cmd.Stdout = &prefixWriter{mu: &s.mu, w: Stdout, prefix: fmt.Sprintf("[%d] ", n.id)}
+		n.cmd.Stderr = &prefixWriter{mu: &s.mu, w: Stderr, prefix: fmt.Sprintf("[%d] ", n.id)}
+		n.cmd.SysProcAttr = childProcAttr()
+		if err := n.cmd.Start(); err != nil {
+			s.stop(time.Second)
+			return nil, fmt.Errorf("start HAL node #%d: %w", n.id, err)
+		}
+		s.nodes[i] = n
+		go func() {
+			n.err = n.cmd.Wait()
+			n.flush()
+			close(n.done)
+			s.exits <- n
+		}()
+	}
+	return s, nil
+}
+
+// flush writes what the node printed after its last newline.
+func (n *halNode) flush() {
+	for _, w := range []io.Writer{n.cmd.Stdout, n.cmd.Stderr} {
+		w.(*prefixWriter).flush()
+	}
+}
+
+// alive reports whether the node has not exited yet.
+func (n *halNode) alive() bool {
+	select {
+	case <-n.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// stop sends SIGTERM to every node still running, waits up to grace for
+// them to exit, and kills those that have not.
+func (s *halSet) stop(grace time.Duration) {
+	for _, n := range s.nodes {
+		if n != nil && n.alive() {
+			n.cmd.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	deadline := time.After(grace)
+	for _, n := range s.nodes {
+		if n == nil {
+			continue
+		}
+		select {
+		case <-n.done:
+		case <-deadline:
+			n.cmd.Process.Kill()
+			<-n.done
+		}
+	}
+}
+
+// waitServing polls the nodes' status until one says it serves, and returns
+// its id. It gives up when ctx ends, after timeout, or when a node exits
+// (a node that exits at start was refused its configuration).
+func (s *halSet) waitServing(ctx context.Context, timeout time.Duration) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	hc := &http.Client{Timeout: 500 * time.Millisecond}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		for _, n := range s.nodes {
+			if !n.alive() {
+				return 0, fmt.Errorf("node #%d exited before any node served: %v (its log is above)", n.id, n.err)
+			}
+			if st, err := licenses.FetchStatus(ctx, s.files.Clients[n.id-1], hc); err == nil && st.Server.Serving {
+				return n.id, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if ctx.Err() == context.DeadlineExceeded {
+				return 0, fmt.Errorf("no node serves after %s (the nodes' logs are above)", timeout)
+			}
+			return 0, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// freeLoopbackAddrs returns n distinct free ports on 127.0.0.1. They are
+// held open together while they are picked, so they differ; another
+// process may still take one before licd listens on it.
+func freeLoopbackAddrs(n int) ([]string, error) {
+	addrs := make([]string, 0, n)
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free loopback port: %w", err)
+		}
+		defer ln.Close()
+		addrs = append(addrs, ln.Addr().String())
+	}
+	return addrs, nil
+}
+
+// halRole names the fixed role of HAL node id.
+func halRole(id int) string {
+	return [...]string{"", "primary", "secondary", "quorum"}[id]
+}
+
+// shellLine quotes args for a POSIX shell where they need it.
+func shellLine(args ...string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = a
+		if a == "" || strings.ContainsFunc(a, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:,=@+", r))
+		}) {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
+}
+
+// prefixWriter writes each line written to it to w, after prefix, in one
+// Write under mu: the three nodes' logs interleave by whole lines.
+type prefixWriter struct {
+	mu     *sync.Mutex
+	w      io.Writer
+	prefix string
+	buf    []byte
+}
+
+// maxLine bounds what prefixWriter holds while waiting for a newline.
+const maxLine = 64 << 10
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 && len(p.buf) < maxLine {
+			return len(b), nil
+		}
+		if i < 0 {
+			i = len(p.buf) - 1
+		}
+		p.line(p.buf[:i+1])
+		p.buf = p.buf[i+1:]
+	}
+}
+
+func (p *prefixWriter) line(b []byte) {
+	out := make([]byte, 0, len(p.prefix)+len(b)+1)
+	out = append(append(out, p.prefix...), b...)
+	if out[len(out)-1] != '\n' {
+		out = append(out, '\n')
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.w.Write(out)
+}
+
+func (p *prefixWriter) flush() {
+	if len(p.buf) > 0 {
+		p.line(p.buf)
+		p.buf = nil
+	}
+}
