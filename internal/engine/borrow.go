@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/floatlic/floatlic/internal/store"
@@ -27,8 +29,10 @@ func (b Borrow) apply(e *Engine, t *txn) Result {
 			return Result{Reply: borrowReply(old)}
 		}
 	}
-	if f := e.feature(b.Feature); f != nil && (f.BorrowHours == 0 || !b.Allowed) {
+	if f := e.feature(b.Feature); f != nil && f.BorrowHours == 0 {
 		return e.denyBorrow(t, b, wire.CodeBorrowNotAllowed, "feature %s may not be borrowed from this server", b.Feature)
+	} else if f != nil && !b.Allowed {
+		return e.denyBorrow(t, b, wire.CodeBorrowNotAllowed, "feature %s may not be borrowed now: on a HAL set only node #1 lends licenses, and #2 serves while #1 is down", b.Feature)
 	} else if f != nil && (b.Hours < 1 || b.Hours > f.BorrowHours) {
 		return e.denyBorrow(t, b, wire.CodeBorrowTooLong, "borrow of %d hours asked for, %s may be borrowed for 1 to %d hours", b.Hours, b.Feature, f.BorrowHours)
 	}
@@ -153,7 +157,9 @@ func (r Reap) apply(e *Engine, t *txn) Result {
 	n := 0
 	for _, id := range r.Sessions {
 		s := e.sessions[id]
-		if s == nil || r.Now.Before(s.leaseUntil) {
+		// Replicated, the serving node decided: the others do not know
+		// the leases (heartbeats are not replicated).
+		if s == nil || !e.cfg.Replicated && r.Now.Before(s.leaseUntil) {
 			continue
 		}
 		ids := make([]string, len(s.checkouts))
@@ -163,11 +169,17 @@ func (r Reap) apply(e *Engine, t *txn) Result {
 		n += e.release(t, s, ids, wire.EventExpire, r.Now)
 		e.endSession(t, s)
 	}
+	// In id order, so that every node numbers the events alike.
+	var borrows []*store.Borrow
 	for _, b := range e.borrows {
 		if !r.Now.Before(b.Expires) {
-			e.dropBorrow(t, b, wire.EventBorrowExpire, r.Now)
-			n++
+			borrows = append(borrows, b)
 		}
+	}
+	slices.SortFunc(borrows, func(a, b *store.Borrow) int { return strings.Compare(a.ID, b.ID) })
+	for _, b := range borrows {
+		e.dropBorrow(t, b, wire.EventBorrowExpire, r.Now)
+		n++
 	}
 	for k, g := range e.graces {
 		if !r.Now.Before(g.Expires) {
@@ -189,6 +201,9 @@ type SetFeatures struct {
 
 func (s SetFeatures) apply(e *Engine, t *txn) Result {
 	e.setFeatures(s.Features)
+	if e.cfg.Replicated {
+		e.recordFeatures(t, s.Features)
+	}
 	names := make([]string, len(s.Features))
 	for i, f := range s.Features {
 		names[i] = f.Name

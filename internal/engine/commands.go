@@ -212,7 +212,7 @@ func (e *Engine) newSession(t *txn, c wire.Client, now time.Time) *session {
 func (e *Engine) touch(s *session, now time.Time) {
 	s.LastHeartbeat = now
 	s.leaseUntil = now.Add(e.cfg.Lease)
-	if !s.dirty { // a flag, not a map: a heartbeat is a hot path
+	if !s.dirty && !e.cfg.Replicated { // a flag, not a map: a heartbeat is a hot path
 		s.dirty = true
 		e.dirty = append(e.dirty, s)
 	}
@@ -243,7 +243,9 @@ func (h Heartbeat) apply(e *Engine, _ *txn) Result {
 		return refuse(wire.CodeUnknownSession, "session %s is not known here (its lease ran out, or it was removed): check out again", h.Client.Session)
 	}
 	e.touch(s, h.Now)
-	e.saw(nil, h.Now)
+	if !e.cfg.Replicated { // replicated, only entries move it: it decides refusals on every node
+		e.saw(nil, h.Now)
+	}
 	ids := make([]string, len(s.checkouts))
 	for i, c := range s.checkouts {
 		ids[i] = c.ID

@@ -62,6 +62,10 @@ type Feature struct {
 	// block that tokens carry as proof of them (licfile.Format).
 	TokenKeys []string
 	Block     string
+	// HALServers is the license's HAL_SERVERS: nil, or the client
+	// addresses of HAL nodes #1, #2, #3.
+	HALServers []string
+	Where      string // file:line of its FEATURE block, for messages
 }
 
 // Config tunes the engine.
@@ -83,6 +87,12 @@ type Config struct {
 	// OnWindback, if set, hears when the clock is found set back: newest is
 	// the time the ledger had seen, now the clock's. Once per finding.
 	OnWindback func(newest, now time.Time)
+	// Replicated makes the engine a HAL node's ledger: batches go through
+	// the Log (SetLog) and are applied by ApplyEntry on every node;
+	// heartbeat times are not written (a node that starts serving gives
+	// every session a fresh lease, see Promote); and the clock mark is
+	// written with every entry, so that it is the same on every node.
+	Replicated bool
 	// OnHealth, if set, hears when commits start failing (err), when they
 	// fail for another cause, and when they succeed again (nil): once per
 	// change, not once per failed batch, so that it can log each.
@@ -154,6 +164,10 @@ type Engine struct {
 	batch   []*pending // the batch in hand; only the leader touches it
 
 	onEvent func([]wire.Event)
+
+	log      Log            // replicated: where batches go
+	applied  uint64         // on mu: the last log entry applied
+	inflight sync.WaitGroup // batches proposed and not yet answered
 }
 
 // Open loads the state from st. Every restored session's lease runs on from
@@ -183,6 +197,11 @@ func Open(st *store.Store, features []*Feature, cfg Config, now time.Time, onEve
 	e.setFeatures(features)
 	if err := e.load(now); err != nil {
 		return nil, err
+	}
+	if cfg.Replicated {
+		if err := e.loadRaftState(); err != nil {
+			return nil, err
+		}
 	}
 	return e, nil
 }
@@ -346,7 +365,7 @@ func (e *Engine) saw(t *txn, now time.Time) {
 		return
 	}
 	e.newest = now
-	if t != nil && now.Sub(e.markTime) >= time.Minute {
+	if t != nil && (e.cfg.Replicated || now.Sub(e.markTime) >= time.Minute) {
 		e.markTime = now
 		t.write(func(tx *store.Tx) { tx.SetNewest(now) })
 	}

@@ -95,6 +95,17 @@ func (e *Engine) lead() {
 	e.gather()
 	e.qmu.Lock()
 	n := min(len(e.queue), maxBatch)
+	if e.log != nil {
+		// Replicated: the batch goes to the log, and the lead to the next
+		// command at once, so batches are pipelined through raft.
+		batch := slices.Clone(e.queue[:n])
+		e.queue = append(e.queue[:0], e.queue[n:]...)
+		e.inflight.Add(1)
+		e.passLead()
+		e.qmu.Unlock()
+		e.replicate(batch)
+		return
+	}
 	e.batch = append(e.batch[:0], e.queue[:n]...)
 	e.queue = append(e.queue[:0], e.queue[n:]...)
 	e.qmu.Unlock()
@@ -102,6 +113,12 @@ func (e *Engine) lead() {
 	clear(e.batch)
 	e.qmu.Lock()
 	defer e.qmu.Unlock()
+	e.passLead()
+}
+
+// passLead hands the lead to the first command queued, or ends it. qmu is
+// held.
+func (e *Engine) passLead() {
 	if len(e.queue) > 0 {
 		e.queue[0].res <- outcome{lead: true} // buffered: never blocks
 		return
@@ -130,6 +147,7 @@ func (e *Engine) Close() error {
 		e.idle.Wait()
 	}
 	e.qmu.Unlock()
+	e.inflight.Wait()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	t := &txn{e: e}
@@ -149,14 +167,13 @@ func (e *Engine) gather() { runtime.Gosched() }
 // applyBatch applies a batch in one transaction and replies to each command
 // only after the commit.
 func (e *Engine) applyBatch(batch []*pending) {
-	results := make([]Result, len(batch))
+	cmds := make([]Command, len(batch))
+	for i, p := range batch {
+		cmds[i] = p.cmd
+	}
 	e.mu.Lock()
 	t := &txn{e: e}
-	var now time.Time
-	for i, p := range batch {
-		results[i] = p.cmd.apply(e, t)
-		now = maxTime(now, p.cmd.time())
-	}
+	results, now := e.applyCommands(t, cmds)
 	e.saw(t, now)
 	if len(e.flushing) == 0 && now.Sub(e.lastFlush) >= e.cfg.FlushPeriod {
 		e.startFlush()
@@ -186,6 +203,18 @@ func (e *Engine) applyBatch(batch []*pending) {
 	for i, p := range batch {
 		p.res <- outcome{Result: results[i]}
 	}
+}
+
+// applyCommands applies cmds in t and returns their results and the
+// latest of their times.
+func (e *Engine) applyCommands(t *txn, cmds []Command) ([]Result, time.Time) {
+	results := make([]Result, len(cmds))
+	var now time.Time
+	for i, c := range cmds {
+		results[i] = c.apply(e, t)
+		now = maxTime(now, c.time())
+	}
+	return results, now
 }
 
 // fail handles a batch that could not be committed: memory goes back to what
@@ -248,6 +277,9 @@ func (e *Engine) noteHealth(err error) {
 // flush under way, or one due at now. Heartbeats start no batch, so the
 // caller drives the flush by submitting Flush commands while this holds.
 func (e *Engine) FlushDue(now time.Time) bool {
+	if e.cfg.Replicated {
+		return false // heartbeat times are not written (see Promote)
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return len(e.flushing) > 0 || (len(e.dirty) > 0 && now.Sub(e.lastFlush) >= e.cfg.FlushPeriod)

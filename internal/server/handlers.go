@@ -119,7 +119,7 @@ func (s *Server) borrow(body []byte) (any, *wire.Error) {
 		return nil, err
 	}
 	res := s.engine.Submit(engine.Borrow{Now: s.clock.Now(), Client: req.Client, RequestID: req.RequestID,
-		BorrowID: randomID(), Feature: req.Feature, Version: req.Version, Hours: req.Hours, Allowed: true})
+		BorrowID: randomID(), Feature: req.Feature, Version: req.Version, Hours: req.Hours, Allowed: s.borrowAllowed()})
 	if res.Err != nil {
 		return nil, res.Err
 	}
@@ -252,6 +252,10 @@ func (s *Server) Status() *wire.Status {
 	st := &wire.Status{Server: wire.ServerInfo{Instance: s.instance, Role: "single", Serving: true,
 		Addr: s.Addr(), Started: s.started, Version: versionString(), Now: now}}
 	s.engine.Status(now, st)
+	if s.hal != nil {
+		s.hal.Status(st)
+		return st
+	}
 	st.Servers = []wire.ServerNode{{ID: 1, Addr: s.Addr(), Role: "single", Up: true, Serving: true}}
 	return st
 }
@@ -295,10 +299,17 @@ func (s *Server) Reload(why string) ([]string, error) {
 		s.log.Error("reload refused: keeping the licenses in force", "err", err)
 		return nil, err
 	}
+	if _, err := checkHAL(features, s.cfg.HAL); err != nil {
+		s.log.Error("reload refused: keeping the licenses in force", "err", err)
+		return nil, err
+	}
 	res := s.engine.Submit(engine.SetFeatures{Now: s.clock.Now(), Features: features, Detail: why})
 	if res.Err != nil {
 		return nil, res.Err
 	}
 	s.warnTokens(features)
+	s.mu.Lock()
+	s.local = features
+	s.mu.Unlock()
 	return res.Reply.([]string), nil
 }

@@ -10,11 +10,9 @@ import (
 )
 
 // LoadFeatures verifies every license file with the vendor key and returns
-// the features licd can serve (those with COUNT). Any invalid file, a
-// feature defined twice, or a HAL feature (HAL_SERVERS: three nodes with
-// majority rule, not built yet) fails the whole load: nothing is
-// half-loaded. Serving a HAL feature on one node would let the customer run
-// three single nodes and grant COUNT on each.
+// the features licd can serve (those with COUNT). Any invalid file or a
+// feature defined twice fails the whole load: nothing is half-loaded.
+// Whether HAL features may be served here is checkHAL's to say.
 func LoadFeatures(paths []string, vendorPub ed25519.PublicKey) ([]*engine.Feature, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("no license file given (use --license FILE)")
@@ -35,15 +33,13 @@ func LoadFeatures(paths []string, vendorPub ed25519.PublicKey) ([]*engine.Featur
 				continue // node-locked: not for a license server
 			}
 			where := fmt.Sprintf("%s:%d", p, lf.Line)
-			if len(lf.HALServers) > 0 {
-				return nil, fmt.Errorf("license %s: feature %s has HAL_SERVERS: it must be served by three licd nodes with majority rule, "+
-					"which this licd cannot run yet; served by single nodes, each would grant all %d licenses", where, lf.Name, lf.Count)
-			}
 			if prev, ok := seen[lf.Name]; ok {
 				return nil, fmt.Errorf("license %s: feature %s is also defined at %s", where, lf.Name, prev)
 			}
 			seen[lf.Name] = where
-			out = append(out, toFeature(lf, local))
+			ft := toFeature(lf, local)
+			ft.Where = where
+			out = append(out, ft)
 		}
 	}
 	if len(out) == 0 {
@@ -61,5 +57,6 @@ func toFeature(lf *licfile.Feature, local []hostid.ID) *engine.Feature {
 		HostOK:    len(lf.HostID) == 0 || hostid.Match(lf.HostID, local),
 		HostIDs:   lf.HostID,
 		TokenKeys: lf.TokenKey, Block: string(licfile.Format(lf)),
+		HALServers: lf.HALServers,
 	}
 }

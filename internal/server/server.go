@@ -31,6 +31,7 @@ import (
 	"github.com/floatlic/floatlic/internal/clock"
 	"github.com/floatlic/floatlic/internal/datadir"
 	"github.com/floatlic/floatlic/internal/engine"
+	"github.com/floatlic/floatlic/internal/hal"
 	"github.com/floatlic/floatlic/internal/store"
 	"github.com/floatlic/floatlic/internal/token"
 	"github.com/floatlic/floatlic/internal/wire"
@@ -74,6 +75,8 @@ type Config struct {
 	ClockTolerance time.Duration
 	Clock          clock.Clock
 	Logger         *slog.Logger
+	// HAL, when set, makes the server one node of a HAL set.
+	HAL *HALConfig
 	// Boost, when set, is called around a status reply for a big site,
 	// which takes a few tenths of a second of CPU: licd's main lets Go code
 	// use every core until done is called (see package maxprocs).
@@ -99,6 +102,8 @@ type Server struct {
 	metrics        *metrics
 	denials        *denyLog
 	http           *http.Server
+	hal            *hal.Node         // nil on a single node
+	local          []*engine.Feature // the features of this node's own license files
 
 	mu   sync.Mutex
 	addr string
@@ -137,6 +142,11 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	halServers, err := checkHAL(features, cfg.HAL)
+	if err != nil {
+		return nil, err
+	}
+	s.local = features
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -155,11 +165,20 @@ func New(cfg Config) (*Server, error) {
 	s.warnTokens(features)
 	s.denials = newDenyLog(s.log, cfg.DenyLogInterval)
 	s.engine, err = engine.Open(s.store, features, engine.Config{Lease: cfg.Lease, OnHealth: s.onHealth,
-		RestartFloor: RestartFloor(cfg.HeartbeatInterval), ClockTolerance: cfg.ClockTolerance, OnWindback: s.onWindback}, s.clock.Now(), s.onEvents)
+		RestartFloor: RestartFloor(cfg.HeartbeatInterval), ClockTolerance: cfg.ClockTolerance, OnWindback: s.onWindback,
+		Replicated: cfg.HAL != nil}, s.clock.Now(), s.onEvents)
 	if err != nil {
 		s.store.Close()
 		s.lock.Release()
 		return nil, err
+	}
+	if cfg.HAL != nil {
+		if err := s.startHAL(halServers); err != nil {
+			s.engine.Close()
+			s.store.Close()
+			s.lock.Release()
+			return nil, err
+		}
 	}
 	s.engine.Clock(s.clock.Now()) // a clock set back is logged at start, not at the first checkout
 	for _, f := range features {
@@ -208,7 +227,9 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.addr = ln.Addr().String()
 	s.mu.Unlock()
-	s.engine.Submit(engine.Note{Now: s.clock.Now(), Kind: wire.EventStart, Detail: "instance " + s.instance})
+	if s.hal == nil { // a HAL node records its start when it serves (takeOver)
+		s.engine.Submit(engine.Note{Now: s.clock.Now(), Kind: wire.EventStart, Detail: "instance " + s.instance})
+	}
 	s.log.Info("serving", "addr", s.addr, "instance", s.instance, "features", len(s.engine.Features()),
 		"sessions", s.engine.Sessions())
 	err := s.http.Serve(ln)
@@ -247,6 +268,11 @@ func (s *Server) Close(ctx context.Context) error {
 		s.http.Close()
 	}
 	s.wg.Wait()
+	if s.hal != nil {
+		if e := s.hal.Close(); e != nil && err == nil {
+			err = e
+		}
+	}
 	if e := s.engine.Close(); e != nil && err == nil {
 		err = e
 	}
@@ -273,7 +299,9 @@ func (s *Server) reaper() {
 		s.engine.Health() // notices a database file removed while nothing is written
 		now := s.clock.Now()
 		s.denials.flush(now)
-		s.reap(now)
+		if s.serving() { // on a HAL set, only the serving node knows the leases
+			s.reap(now)
+		}
 		s.flushHeartbeats(now)
 		if time.Since(lastPrune) > 10*time.Minute {
 			lastPrune = time.Now()

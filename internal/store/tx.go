@@ -23,6 +23,10 @@ var statements = map[string]string{
 	"insertEvents": `INSERT INTO event_batches (first_seq, last_seq, data) VALUES (?, ?, ?)`,
 	"setNewest": `INSERT INTO clock (id, newest) VALUES (1, ?)
 		ON CONFLICT (id) DO UPDATE SET newest = max(newest, excluded.newest)`,
+	"setApplied": `INSERT INTO raft_state (id, applied) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET applied = excluded.applied`,
+	"setFeatures": `INSERT INTO raft_state (id, applied, features) VALUES (1, 0, ?)
+		ON CONFLICT (id) DO UPDATE SET features = excluded.features`,
 }
 
 func (s *Store) prepare() error {

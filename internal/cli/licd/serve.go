@@ -14,6 +14,7 @@ import (
 
 	"github.com/floatlic/floatlic/internal/cli/exit"
 	"github.com/floatlic/floatlic/internal/datadir"
+	"github.com/floatlic/floatlic/internal/hal"
 	"github.com/floatlic/floatlic/internal/heapfloor"
 	"github.com/floatlic/floatlic/internal/licfile"
 	"github.com/floatlic/floatlic/internal/maxprocs"
@@ -31,7 +32,7 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "vendor-pub", Usage: "vendor public key `FILE` that signed the licenses", Required: true},
 			&cli.StringFlag{Name: "data", Value: "licd-data", Usage: "`DIR` for the database and the server's token key"},
 			&cli.StringFlag{Name: "admin-token-file", Usage: "`FILE` holding the token for admin remove and reload"},
-		}, runFlags()...),
+		}, append(runFlags(), halFlags()...)...),
 		Action: func(c *cli.Context) error {
 			pub, err := licfile.ReadPublicKey(c.String("vendor-pub"))
 			if err != nil {
@@ -42,6 +43,7 @@ func serveCommand() *cli.Command {
 				return err
 			}
 			cfg.Licenses, cfg.VendorPub, cfg.DataDir = c.StringSlice("license"), pub, c.String("data")
+			cfg.HAL = halConfig(c)
 			if f := c.String("admin-token-file"); f != "" {
 				warn, err := datadir.CheckSecret(f)
 				if err != nil {
@@ -79,6 +81,38 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 		&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text or json"},
 		&cli.StringFlag{Name: "pprof", Usage: "serve Go's profiler (net/http/pprof) on `ADDR`, e.g. 127.0.0.1:6060; off by default"},
+	}
+}
+
+// halFlags make serve one node of a HAL set.
+func halFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "hal-id", Usage: "serve as HAL node `N` (1, 2 or 3: its place in the license's HAL_SERVERS)"},
+		&cli.StringFlag{Name: "raft-listen", Usage: "`ADDR` where this HAL node's raft transport listens"},
+		&cli.StringFlag{Name: "raft-peers", Usage: "raft addresses of HAL nodes #1, #2, #3 as this node reaches them, comma-separated (`A,B,C`)"},
+		&cli.DurationFlag{Name: "raft-timeout", Value: hal.DefaultTimeout, Usage: "raft heartbeat and election timeout: a serving node that stops is replaced after about this long"},
+		&cli.Uint64Flag{Name: "raft-snapshot-entries", Value: hal.DefaultSnapshotEntries, Usage: "raft entries between snapshots, and entries kept after one"},
+		&cli.DurationFlag{Name: "raft-snapshot-interval", Value: hal.DefaultSnapshotInterval, Usage: "how often raft checks whether a snapshot is due"},
+	}
+}
+
+// halConfig returns the HAL flags, or nil when --hal-id is not given.
+func halConfig(c *cli.Context) *server.HALConfig {
+	if !c.IsSet("hal-id") {
+		return nil
+	}
+	var peers []string
+	for _, p := range strings.Split(c.String("raft-peers"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			peers = append(peers, p)
+		}
+	}
+	return &server.HALConfig{
+		ID: c.Int("hal-id"), Listen: c.String("listen"),
+		RaftListen: c.String("raft-listen"), RaftPeers: peers,
+		Timeout:          c.Duration("raft-timeout"),
+		SnapshotEntries:  c.Uint64("raft-snapshot-entries"),
+		SnapshotInterval: c.Duration("raft-snapshot-interval"),
 	}
 }
 

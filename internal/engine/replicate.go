@@ -1,0 +1,251 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/floatlic/floatlic/internal/store"
+	"github.com/floatlic/floatlic/internal/wire"
+)
+
+// Log replicates batches of commands: a HAL node's raft log (package hal).
+// Propose hands it one batch, encoded; it returns once the entry is
+// committed on a majority and applied on this node by ApplyEntry, with the
+// results ApplyEntry gave, or one refusal for the whole batch (not_primary,
+// no_quorum) when it could not be committed here.
+type Log interface {
+	Propose(entry []byte) ([]Result, *wire.Error)
+}
+
+// SetLog makes the engine replicate every batch through l. Only an engine
+// opened with Config.Replicated takes one, before any Submit.
+func (e *Engine) SetLog(l Log) { e.log = l }
+
+// envelope is one command of a replicated batch: exactly one field is set.
+// Heartbeats are never replicated (see Promote).
+type envelope struct {
+	Checkout    *Checkout    `json:",omitempty"`
+	Checkin     *Checkin     `json:",omitempty"`
+	Borrow      *Borrow      `json:",omitempty"`
+	Return      *Return      `json:",omitempty"`
+	GraceReport *GraceReport `json:",omitempty"`
+	Remove      *Remove      `json:",omitempty"`
+	Reap        *Reap        `json:",omitempty"`
+	SetFeatures *SetFeatures `json:",omitempty"`
+	Note        *Note        `json:",omitempty"`
+}
+
+// EncodeBatch encodes commands as one log entry.
+func EncodeBatch(cmds []Command) ([]byte, error) {
+	out := make([]envelope, len(cmds))
+	for i, c := range cmds {
+		switch c := c.(type) {
+		case Checkout:
+			out[i].Checkout = &c
+		case Checkin:
+			out[i].Checkin = &c
+		case Borrow:
+			out[i].Borrow = &c
+		case Return:
+			out[i].Return = &c
+		case GraceReport:
+			out[i].GraceReport = &c
+		case Remove:
+			out[i].Remove = &c
+		case Reap:
+			out[i].Reap = &c
+		case SetFeatures:
+			out[i].SetFeatures = &c
+		case Note:
+			out[i].Note = &c
+		default:
+			return nil, fmt.Errorf("command %T is not replicated", c)
+		}
+	}
+	return json.Marshal(out)
+}
+
+// decodeBatch is EncodeBatch's inverse.
+func decodeBatch(data []byte) ([]Command, error) {
+	var in []envelope
+	if err := json.Unmarshal(data, &in); err != nil {
+		return nil, fmt.Errorf("decode batch: %w", err)
+	}
+	cmds := make([]Command, len(in))
+	for i, v := range in {
+		var c Command
+		switch {
+		case v.Checkout != nil:
+			c = *v.Checkout
+		case v.Checkin != nil:
+			c = *v.Checkin
+		case v.Borrow != nil:
+			c = *v.Borrow
+		case v.Return != nil:
+			c = *v.Return
+		case v.GraceReport != nil:
+			c = *v.GraceReport
+		case v.Remove != nil:
+			c = *v.Remove
+		case v.Reap != nil:
+			c = *v.Reap
+		case v.SetFeatures != nil:
+			c = *v.SetFeatures
+		case v.Note != nil:
+			c = *v.Note
+		default:
+			return nil, fmt.Errorf("decode batch: command %d is empty", i)
+		}
+		cmds[i] = c
+	}
+	return cmds, nil
+}
+
+// replicate proposes a batch to the log and answers its commands with what
+// the log's apply gave. It runs after the lead was passed on, so the next
+// batch forms and is proposed while this one is in flight.
+func (e *Engine) replicate(batch []*pending) {
+	defer e.inflight.Done()
+	cmds := make([]Command, len(batch))
+	for i, p := range batch {
+		cmds[i] = p.cmd
+	}
+	var results []Result
+	entry, err := EncodeBatch(cmds)
+	if err != nil {
+		results = refuseAll(len(batch), wire.Errorf(wire.CodeUnavailable, "%v", err))
+	} else if rs, werr := e.log.Propose(entry); werr != nil {
+		results = refuseAll(len(batch), werr)
+	} else {
+		results = rs
+	}
+	for i, p := range batch {
+		var r Result
+		if i < len(results) {
+			r = results[i]
+		} else {
+			r = Result{Err: wire.Errorf(wire.CodeUnavailable, "no result for command %d of the batch", i)}
+		}
+		p.res <- outcome{Result: r}
+	}
+}
+
+func refuseAll(n int, err *wire.Error) []Result {
+	out := make([]Result, n)
+	for i := range out {
+		out[i] = Result{Err: err}
+	}
+	return out
+}
+
+// ApplyEntry applies one committed log entry, on every node: the commands
+// of a batch in one transaction that also records index, so that an entry
+// handed over again after a restart (index not above the one recorded) is
+// skipped, never applied twice. It returns the commands' results. An error
+// means the entry could not be recorded: the node cannot go on without it,
+// and its caller stops it.
+func (e *Engine) ApplyEntry(index uint64, data []byte) ([]Result, error) {
+	cmds, err := decodeBatch(data)
+	if err != nil {
+		return nil, fmt.Errorf("raft entry %d: %w", index, err)
+	}
+	e.mu.Lock()
+	if index <= e.applied {
+		e.mu.Unlock()
+		return nil, nil
+	}
+	t := &txn{e: e}
+	results, now := e.applyCommands(t, cmds)
+	e.saw(t, now)
+	t.write(func(tx *store.Tx) { tx.SetApplied(index) })
+	start := time.Now()
+	err = t.commit()
+	e.stats.record(len(cmds), true, time.Since(start))
+	if err != nil {
+		if t.tx != nil {
+			t.tx.Rollback()
+		}
+		e.mu.Unlock()
+		e.noteHealth(err)
+		return nil, fmt.Errorf("record raft entry %d in %s: %w", index, e.store.Path(), err)
+	}
+	e.applied = index
+	e.mu.Unlock()
+	e.noteHealth(nil)
+	if len(t.events) > 0 && e.onEvent != nil {
+		e.onEvent(t.events)
+	}
+	return results, nil
+}
+
+// Applied returns the index of the last log entry applied.
+func (e *Engine) Applied() uint64 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.applied
+}
+
+// Promote gives every session a lease until now+lease: a node that starts
+// serving does not know when the one before last heard from each client
+// (heartbeats are not replicated), so it trusts them all for as long as a
+// live client needs to find it. The reaper then reclaims, a lease later,
+// the sessions of clients that died meanwhile.
+func (e *Engine) Promote(now time.Time, lease time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, s := range e.sessions {
+		s.leaseUntil = now.Add(lease)
+	}
+}
+
+// SnapshotTo writes the ledger to path (see store.SnapshotTo) and returns
+// the index of the last entry in it. The log's apply must not run
+// meanwhile (raft calls its FSM's Snapshot between applies).
+func (e *Engine) SnapshotTo(path string) (uint64, error) {
+	index := e.Applied()
+	if err := e.store.SnapshotTo(path); err != nil {
+		return 0, err
+	}
+	return index, nil
+}
+
+// RestoreFrom replaces the ledger with the snapshot at path (see
+// store.RestoreFrom) and reloads the memory state from it.
+func (e *Engine) RestoreFrom(path string, now time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.store.RestoreFrom(path); err != nil {
+		return err
+	}
+	return e.load(now)
+}
+
+// loadRaftState reads the applied index and the replicated features.
+func (e *Engine) loadRaftState() error {
+	applied, features, err := e.store.RaftState()
+	if err != nil {
+		return err
+	}
+	e.applied = applied
+	if features == "" {
+		return nil
+	}
+	var fs []*Feature
+	if err := json.Unmarshal([]byte(features), &fs); err != nil {
+		return fmt.Errorf("replicated features in %s: %w", e.store.Path(), err)
+	}
+	e.setFeatures(fs)
+	return nil
+}
+
+// recordFeatures stores the features a replicated SetFeatures set.
+func (e *Engine) recordFeatures(t *txn, fs []*Feature) {
+	b, err := json.Marshal(fs)
+	if err != nil {
+		t.err = errors.Join(t.err, fmt.Errorf("encode features: %w", err))
+		return
+	}
+	t.write(func(tx *store.Tx) { tx.SetFeatures(string(b)) })
+}
