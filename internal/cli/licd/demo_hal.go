@@ -1,9 +1,12 @@
 package licd
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -46,19 +49,23 @@ func runHALDemo(c *cli.Context) error {
 	if err != nil {
 		return exit.WithCode(exit.Setup, err)
 	}
+	// Signals are caught before the nodes start: Ctrl-C then stops them
+	// one by one, as does SIGTERM.
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	set, err := startHALSet(exe, files, extra)
 	if err != nil {
 		return exit.WithCode(exit.Setup, err)
 	}
 	defer set.stop(halStopGrace)
-	return superviseHAL(c, set, dir)
+	return superviseHAL(ctx, set, dir)
 }
 
 // superviseHAL waits for a serving node, prints the banner and "ready",
 // then reports each node that exits on its own until Ctrl-C or SIGTERM.
-func superviseHAL(c *cli.Context, set *halSet, dir string) error {
-	id, err := set.waitServing(c.Context, halReadyTimeout)
-	if c.Context.Err() != nil {
+func superviseHAL(ctx context.Context, set *halSet, dir string) error {
+	id, err := set.waitServing(ctx, halReadyTimeout)
+	if ctx.Err() != nil {
 		return nil // Ctrl-C before the set was ready
 	}
 	if err != nil {
@@ -70,7 +77,7 @@ func superviseHAL(c *cli.Context, set *halSet, dir string) error {
 	set.say("ready: node #%d (%s) serves at %s\n", id, halRole(id), set.files.Clients[id-1])
 	for {
 		select {
-		case <-c.Context.Done():
+		case <-ctx.Done():
 			set.say("stopping the three nodes\n")
 			return nil
 		case n := <-set.exits:

@@ -100,22 +100,30 @@ func (s *halSet) stop(grace time.Duration) {
 }
 
 // waitServing polls the nodes' status until one says it serves, and returns
-// its id. It gives up when ctx ends, after timeout, or when a node exits
-// (a node that exits at start was refused its configuration).
+// its id. When #2 serves first, it waits up to preferPrimary more for #2 to
+// hand the service to #1, as it does once #1 has caught up, so that the
+// banner's "kill #1" is about the serving node. It gives up when ctx ends,
+// after timeout, or when a node exits (a node that exits at start was
+// refused its configuration).
 func (s *halSet) waitServing(ctx context.Context, timeout time.Duration) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	hc := &http.Client{Timeout: 500 * time.Millisecond}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	var other int // a node other than #1 that serves
+	var since time.Time
 	for {
-		for _, n := range s.nodes {
-			if !n.alive() {
-				return 0, fmt.Errorf("node #%d exited before any node served: %v (its log is above)", n.id, n.err)
-			}
-			if st, err := licenses.FetchStatus(ctx, s.files.Clients[n.id-1], hc); err == nil && st.Server.Serving {
-				return n.id, nil
-			}
+		id, err := s.serving(ctx, hc)
+		switch {
+		case err != nil:
+			return 0, err
+		case id == 1:
+			return id, nil
+		case id != 0 && other == 0:
+			other, since = id, time.Now()
+		case other != 0 && time.Since(since) > preferPrimary:
+			return other, nil
 		}
 		select {
 		case <-ctx.Done():
@@ -126,6 +134,23 @@ func (s *halSet) waitServing(ctx context.Context, timeout time.Duration) (int, e
 		case <-tick.C:
 		}
 	}
+}
+
+// preferPrimary is how long waitServing waits for #1 to take over from #2.
+const preferPrimary = 5 * time.Second
+
+// serving returns the id of a node that says it serves, or 0, or an error
+// when a node has exited.
+func (s *halSet) serving(ctx context.Context, hc *http.Client) (int, error) {
+	for _, n := range s.nodes {
+		if !n.alive() {
+			return 0, fmt.Errorf("node #%d exited before any node served: %v (its log is above)", n.id, n.err)
+		}
+		if st, err := licenses.FetchStatus(ctx, s.files.Clients[n.id-1], hc); err == nil && st.Server.Serving {
+			return n.id, nil
+		}
+	}
+	return 0, nil
 }
 
 // freeLoopbackAddrs returns n distinct free ports on 127.0.0.1. They are
