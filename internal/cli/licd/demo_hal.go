@@ -81,8 +81,8 @@ func superviseHAL(ctx context.Context, set *halSet, dir string) error {
 			set.say("stopping the three nodes\n")
 			return nil
 		case n := <-set.exits:
-			set.say("node #%d (pid %d) exited: %v; the others keep running. Restart it with:\n  %s\n",
-				n.id, n.cmd.Process.Pid, n.err, restartLine(n))
+			set.say("node #%d (pid %d) %s; the others keep running. Restart it with:\n  %s\n",
+				n.id, n.cmd.Process.Pid, n.exitReason(), restartLine(n))
 		}
 	}
 }
@@ -94,6 +94,9 @@ func halDemoFlags(c *cli.Context) ([]string, error) {
 		if c.IsSet(name) {
 			return nil, exit.Setupf("--%s does not apply to licd demo --hal: the nodes take free loopback ports (see --help)", name)
 		}
+	}
+	if _, err := configFrom(c); err != nil { // the checks serve makes, before the nodes start
+		return nil, err
 	}
 	extra := []string{"--heartbeat-interval", (30 * time.Second).String()}
 	if c.IsSet("heartbeat-interval") {

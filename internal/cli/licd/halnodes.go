@@ -67,6 +67,14 @@ func (n *halNode) flush() {
 	}
 }
 
+// exitReason says how the node exited: "exited: signal: killed".
+func (n *halNode) exitReason() string {
+	if n.err == nil {
+		return "exited with status 0"
+	}
+	return "exited: " + n.err.Error()
+}
+
 // alive reports whether the node has not exited yet.
 func (n *halNode) alive() bool {
 	select {
@@ -144,7 +152,7 @@ const preferPrimary = 5 * time.Second
 func (s *halSet) serving(ctx context.Context, hc *http.Client) (int, error) {
 	for _, n := range s.nodes {
 		if !n.alive() {
-			return 0, fmt.Errorf("node #%d exited before any node served: %v (its log is above)", n.id, n.err)
+			return 0, fmt.Errorf("node #%d %s before any node served (its log is above)", n.id, n.exitReason())
 		}
 		if st, err := licenses.FetchStatus(ctx, s.files.Clients[n.id-1], hc); err == nil && st.Server.Serving {
 			return n.id, nil
