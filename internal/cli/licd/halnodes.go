@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,28 +37,54 @@ type halSet struct {
 
 // startHALSet starts node #1, #2 and #3 as children running exe with
 // `serve`, the node's flags from files, then extra.
+//
+// They are started from one goroutine locked to its OS thread until the
+// last of them has exited: Linux sends a child its parent-death signal
+// (childProcAttr) when the thread that started it ends, not the process,
+// and Go may end an idle thread.
 func startHALSet(exe string, files demo.HALFiles, extra []string) (*halSet, error) {
 	s := &halSet{files: files, exits: make(chan *halNode, 3)}
-	for i := range s.nodes {
-		n := &halNode{id: i + 1, done: make(chan struct{})}
-		n.args = append(files.ServeArgs(n.id), extra...)
-		n.cmd = exec.Command(exe, n.args...)
-		n.cmd.Stdout = &prefixWriter{mu: &s.mu, w: Stdout, prefix: fmt.Sprintf("[%d] ", n.id)}
-		n.cmd.Stderr = &prefixWriter{mu: &s.mu, w: Stderr, prefix: fmt.Sprintf("[%d] ", n.id)}
-		n.cmd.SysProcAttr = childProcAttr()
-		if err := n.cmd.Start(); err != nil {
-			s.stop(time.Second)
-			return nil, fmt.Errorf("start HAL node #%d: %w", n.id, err)
+	started := make(chan error)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		for i := range s.nodes {
+			if err := s.startNode(exe, i+1, extra); err != nil {
+				started <- err
+				return
+			}
 		}
-		s.nodes[i] = n
-		go func() {
-			n.err = n.cmd.Wait()
-			n.flush()
-			close(n.done)
-			s.exits <- n
-		}()
+		started <- nil
+		for _, n := range s.nodes {
+			<-n.done
+		}
+	}()
+	if err := <-started; err != nil {
+		s.stop(time.Second)
+		return nil, err
 	}
 	return s, nil
+}
+
+// startNode starts node id and a goroutine that reports its exit.
+func (s *halSet) startNode(exe string, id int, extra []string) error {
+	n := &halNode{id: id, done: make(chan struct{})}
+	n.args = append(s.files.ServeArgs(id), extra...)
+	n.cmd = exec.Command(exe, n.args...)
+	n.cmd.Stdout = &prefixWriter{mu: &s.mu, w: Stdout, prefix: fmt.Sprintf("[%d] ", id)}
+	n.cmd.Stderr = &prefixWriter{mu: &s.mu, w: Stderr, prefix: fmt.Sprintf("[%d] ", id)}
+	n.cmd.SysProcAttr = childProcAttr()
+	if err := n.cmd.Start(); err != nil {
+		return fmt.Errorf("start HAL node #%d: %w", id, err)
+	}
+	s.nodes[id-1] = n
+	go func() {
+		n.err = n.cmd.Wait()
+		n.flush()
+		close(n.done)
+		s.exits <- n
+	}()
+	return nil
 }
 
 // flush writes what the node printed after its last newline.
