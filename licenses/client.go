@@ -222,7 +222,47 @@ func (c *Client) post(ctx context.Context, addr, path string, req, reply any, tr
 // follows not_primary to the serving node, and goes on to the next server
 // after a transport failure, no_quorum or unavailable. Any other refusal is
 // final. It returns the address of the server that answered.
+//
+// With several servers (a HAL set), a round in which servers answered but
+// none served (an election under way: no_quorum, unavailable, not_primary
+// to a node that is gone) is tried again, electionRetries times, after
+// electionBackoff, doubled each time: a HAL set elects a new serving node
+// in about a second, and a checkout made meanwhile should wait for it, not
+// fail.
 func (c *Client) exchange(ctx context.Context, order []string, path string, req, reply any, tries int) (string, error) {
+	backoff := electionBackoff
+	for i := 0; ; i++ {
+		addr, err := c.exchangeOnce(ctx, order, path, req, reply, tries)
+		if err == nil || len(order) < 2 || i == electionRetries || !electing(err) || ctx.Err() != nil {
+			return addr, err
+		}
+		select {
+		case <-ctx.Done():
+			return addr, err
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
+}
+
+// A HAL set's election is ridden through with 250 ms + 500 ms + 1 s of
+// waiting.
+const (
+	electionRetries = 3
+	electionBackoff = 250 * time.Millisecond
+)
+
+// electing reports whether err is a round of servers that answered without
+// serving.
+func electing(err error) bool {
+	switch ErrorCode(err) {
+	case wire.CodeNoQuorum, wire.CodeUnavailable, wire.CodeNotPrimary:
+		return true
+	}
+	return false
+}
+
+func (c *Client) exchangeOnce(ctx context.Context, order []string, path string, req, reply any, tries int) (string, error) {
 	queue := slices.Clone(order)
 	seen := map[string]bool{}
 	var refusal error

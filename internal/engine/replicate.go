@@ -140,44 +140,76 @@ func refuseAll(n int, err *wire.Error) []Result {
 	return out
 }
 
-// ApplyEntry applies one committed log entry, on every node: the commands
-// of a batch in one transaction that also records index, so that an entry
-// handed over again after a restart (index not above the one recorded) is
-// skipped, never applied twice. It returns the commands' results. An error
-// means the entry could not be recorded: the node cannot go on without it,
-// and its caller stops it.
+// Entry is one committed log entry: a batch of commands, encoded.
+type Entry struct {
+	Index uint64
+	Data  []byte
+}
+
+// ApplyEntry applies one committed log entry (see ApplyEntries).
 func (e *Engine) ApplyEntry(index uint64, data []byte) ([]Result, error) {
-	cmds, err := decodeBatch(data)
+	res, err := e.ApplyEntries([]Entry{{Index: index, Data: data}})
 	if err != nil {
-		return nil, fmt.Errorf("raft entry %d: %w", index, err)
+		return nil, err
 	}
+	return res[0], nil
+}
+
+// ApplyEntries applies committed log entries, in order, on every node: the
+// commands of all of them in one transaction that also records the last
+// index, so that an entry handed over again after a restart (index not
+// above the one recorded) is skipped, never applied twice. Raft hands over
+// every entry committed together, so one commit serves them all. It
+// returns each entry's results (nil for one skipped). An error means the
+// entries could not be recorded: the node cannot go on without them, and
+// its caller stops it.
+func (e *Engine) ApplyEntries(entries []Entry) ([][]Result, error) {
+	batches := make([][]Command, len(entries))
+	for i, en := range entries {
+		cmds, err := decodeBatch(en.Data)
+		if err != nil {
+			return nil, fmt.Errorf("raft entry %d: %w", en.Index, err)
+		}
+		batches[i] = cmds
+	}
+	out := make([][]Result, len(entries))
 	e.mu.Lock()
-	if index <= e.applied {
-		e.mu.Unlock()
-		return nil, nil
-	}
 	t := &txn{e: e}
-	results, now := e.applyCommands(t, cmds)
+	var now time.Time
+	last, n := e.applied, 0
+	for i, en := range entries {
+		if en.Index <= last {
+			continue
+		}
+		var at time.Time
+		out[i], at = e.applyCommands(t, batches[i])
+		now, last = maxTime(now, at), en.Index
+		n += len(batches[i])
+	}
+	if last == e.applied {
+		e.mu.Unlock()
+		return out, nil
+	}
 	e.saw(t, now)
-	t.write(func(tx *store.Tx) { tx.SetApplied(index) })
+	t.write(func(tx *store.Tx) { tx.SetApplied(last) })
 	start := time.Now()
-	err = t.commit()
-	e.stats.record(len(cmds), true, time.Since(start))
+	err := t.commit()
+	e.stats.record(n, true, time.Since(start))
 	if err != nil {
 		if t.tx != nil {
 			t.tx.Rollback()
 		}
 		e.mu.Unlock()
 		e.noteHealth(err)
-		return nil, fmt.Errorf("record raft entry %d in %s: %w", index, e.store.Path(), err)
+		return nil, fmt.Errorf("record raft entries up to %d in %s: %w", last, e.store.Path(), err)
 	}
-	e.applied = index
+	e.applied = last
 	e.mu.Unlock()
 	e.noteHealth(nil)
 	if len(t.events) > 0 && e.onEvent != nil {
 		e.onEvent(t.events)
 	}
-	return results, nil
+	return out, nil
 }
 
 // Applied returns the index of the last log entry applied.
@@ -219,7 +251,10 @@ func (e *Engine) RestoreFrom(path string, now time.Time) error {
 	if err := e.store.RestoreFrom(path); err != nil {
 		return err
 	}
-	return e.load(now)
+	if err := e.load(now); err != nil {
+		return err
+	}
+	return e.loadRaftState()
 }
 
 // loadRaftState reads the applied index and the replicated features.

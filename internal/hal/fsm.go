@@ -20,20 +20,36 @@ type fsm struct {
 	fatal  func(error)
 }
 
-// Apply applies one committed batch. Its result is the batch's results,
+// Apply applies one committed batch (raft calls ApplyBatch instead).
+func (f *fsm) Apply(l *raft.Log) any { return f.ApplyBatch([]*raft.Log{l})[0] }
+
+// ApplyBatch applies the entries raft committed together, in one
+// transaction (raft.BatchingFSM). Each one's result is its batch's results,
 // which reach the proposer through raft's future on the serving node.
-func (f *fsm) Apply(l *raft.Log) any {
-	if l.Type != raft.LogCommand {
-		return nil
+func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
+	out := make([]any, len(logs))
+	var entries []engine.Entry
+	var at []int
+	for i, l := range logs {
+		if l.Type == raft.LogCommand {
+			entries = append(entries, engine.Entry{Index: l.Index, Data: l.Data})
+			at = append(at, i)
+		}
 	}
-	res, err := f.engine.ApplyEntry(l.Index, l.Data)
+	if len(entries) == 0 {
+		return out
+	}
+	res, err := f.engine.ApplyEntries(entries)
 	if err != nil {
 		// A committed entry that cannot be recorded cannot be skipped
 		// either: this node would differ from the others from then on.
 		f.fatal(err)
-		return nil
+		return out
 	}
-	return res
+	for j, i := range at {
+		out[i] = res[j]
+	}
+	return out
 }
 
 // Snapshot copies the database as it is at the last applied entry. Raft

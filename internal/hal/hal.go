@@ -19,7 +19,12 @@
 // the entry's changes, so the database is the FSM's durable state and raft
 // does not restore a snapshot at start (NoSnapshotRestoreOnStart); an
 // entry raft hands over again after a restart, at or below the recorded
-// index, is skipped. A snapshot is a VACUUM INTO copy of the database; a
+// index, is skipped. The entries raft commits together are applied in one
+// transaction (raft.BatchingFSM). The raft log, flushed to disk on a
+// majority before a reply, is what makes a change durable, so the
+// database is not flushed after each commit (the server opens it
+// synchronous=NORMAL): one that lost its last commits to a power cut is
+// behind, and raft hands those entries over again. A snapshot is a VACUUM INTO copy of the database; a
 // node too far behind, or one that lost its data dir, takes the ledger
 // from the serving node's snapshot (store.RestoreFrom, one transaction).
 // Start also restores from the newest local snapshot if the database is
@@ -162,7 +167,8 @@ func (n *Node) open() error {
 	if out == nil {
 		out = os.Stderr
 	}
-	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Info, Output: out})
+	quiet := &repeats{every: 30 * time.Second, last: map[string]time.Time{}}
+	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Info, Output: out, Exclude: quiet.exclude})
 	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db")})
 	if err != nil {
 		return fmt.Errorf("open raft log %s: %w", filepath.Join(cfg.Dir, "raft.db"), err)
@@ -171,6 +177,18 @@ func (n *Node) open() error {
 	if err != nil {
 		store.Close()
 		return fmt.Errorf("open raft snapshots in %s: %w", cfg.Dir, err)
+	}
+	has, err := raft.HasExistingState(store, store, snaps)
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("read raft state in %s: %w", cfg.Dir, err)
+	}
+	if !has && n.engine.Applied() > 0 {
+		// Raft would hand over its entries from the first, and the ledger
+		// would apply again what it holds.
+		store.Close()
+		return fmt.Errorf("the raft data in %s is missing, but the database holds raft entries up to %d: "+
+			"remove the database too (licd.db in the data dir), and the node takes the ledger from the others", cfg.Dir, n.engine.Applied())
 	}
 	if err := n.catchUpLocal(snaps); err != nil {
 		store.Close()
@@ -206,19 +224,15 @@ func (n *Node) open() error {
 	}
 	n.raft, n.trans, n.store = r, trans, store
 	n.watch()
-	return n.bootstrap(store, snaps)
+	if has {
+		return nil
+	}
+	return n.bootstrap()
 }
 
 // bootstrap writes the set's configuration on a node's first start. All
 // three nodes write the same one, so it does not matter which starts first.
-func (n *Node) bootstrap(store *raftboltdb.BoltStore, snaps raft.SnapshotStore) error {
-	has, err := raft.HasExistingState(store, store, snaps)
-	if err != nil {
-		return fmt.Errorf("read raft state: %w", err)
-	}
-	if has {
-		return nil
-	}
+func (n *Node) bootstrap() error {
 	var c raft.Configuration
 	for i, addr := range n.cfg.RaftPeers {
 		c.Servers = append(c.Servers, raft.Server{Suffrage: raft.Voter, ID: serverID(i + 1), Address: raft.ServerAddress(addr)})
@@ -249,8 +263,17 @@ func (n *Node) catchUpLocal(snaps *raft.FileSnapshotStore) error {
 }
 
 // Close leaves the set: this node stops taking part (a majority of the
-// others carries on).
+// others carries on). A serving node first hands leadership to the other
+// node that may serve, so that clients find it at once rather than after
+// an election timeout.
 func (n *Node) Close() error {
+	if n.serving.Load() {
+		to := 3 - n.cfg.ID // 1 ↔ 2
+		f := n.raft.LeadershipTransferToServer(serverID(to), raft.ServerAddress(n.cfg.RaftPeers[to-1]))
+		if err := f.Error(); err != nil {
+			n.log.Warn("HAL: could not hand the service over before stopping", "to", to, "err", err)
+		}
+	}
 	err := n.raft.Shutdown().Error()
 	n.raft.DeregisterObserver(n.obs)
 	close(n.done)
@@ -516,4 +539,26 @@ func idOf(id raft.ServerID) int {
 		return 0
 	}
 	return n
+}
+
+// repeats drops a raft error message repeated within every: while a node
+// is down, raft logs each failed heartbeat to it, several a second.
+type repeats struct {
+	every time.Duration
+	mu    sync.Mutex
+	last  map[string]time.Time
+}
+
+func (r *repeats) exclude(level hclog.Level, msg string, args ...any) bool {
+	if level < hclog.Error {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	if t, ok := r.last[msg]; ok && now.Sub(t) < r.every {
+		return true
+	}
+	r.last[msg] = now
+	return false
 }

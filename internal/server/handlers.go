@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/ed25519"
 	"errors"
 	"time"
 
@@ -168,11 +167,12 @@ func (s *Server) giveBack(body []byte) (any, *wire.Error) {
 	return reply, nil
 }
 
-// ownToken verifies tok as a token of kind that this server signed for the
-// caller's user and host: what a client must show to act on a borrow or a
-// grace period, as their ids are public.
+// ownToken verifies tok as a token of kind that this server (or, on a HAL
+// set, one of its nodes) signed for the caller's user and host: what a
+// client must show to act on a borrow or a grace period, as their ids are
+// public.
 func (s *Server) ownToken(tok, kind string, c wire.Client) (token.Token, *wire.Error) {
-	tk, err := token.Verify(s.key.Public().(ed25519.PublicKey), tok)
+	tk, err := s.verifyToken(tok)
 	switch {
 	case err != nil:
 		return tk, wire.Errorf(wire.CodeTokenInvalid, "the %s token was not signed by this server: %v", kind, err)
@@ -303,6 +303,15 @@ func (s *Server) Reload(why string) ([]string, error) {
 		s.log.Error("reload refused: keeping the licenses in force", "err", err)
 		return nil, err
 	}
+	if !s.serving() {
+		// A HAL node that does not serve keeps them for when it does: the
+		// set serves the features of the node that serves.
+		s.mu.Lock()
+		s.local = features
+		s.mu.Unlock()
+		s.log.Info("reloaded the license files: this HAL node serves them when it takes over; reload the serving node to change what the set serves")
+		return featureNames(features), nil
+	}
 	res := s.engine.Submit(engine.SetFeatures{Now: s.clock.Now(), Features: features, Detail: why})
 	if res.Err != nil {
 		return nil, res.Err
@@ -312,4 +321,12 @@ func (s *Server) Reload(why string) ([]string, error) {
 	s.local = features
 	s.mu.Unlock()
 	return res.Reply.([]string), nil
+}
+
+func featureNames(fs []*engine.Feature) []string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.Name
+	}
+	return names
 }

@@ -216,7 +216,14 @@ func (s *Server) openStore() error {
 		s.log.Warn("server key: " + warn)
 	}
 	s.keyText = token.PublicText(s.key)
-	s.store, err = store.Open(filepath.Join(s.cfg.DataDir, "licd.db"), store.Options{Sync: s.cfg.Sync})
+	sync := s.cfg.Sync
+	if s.cfg.HAL != nil {
+		// The raft log, flushed on two nodes before any reply, is what
+		// makes a change durable; a database that lost its last commits to
+		// a power cut replays them from it (package hal).
+		sync = store.SyncNormal
+	}
+	s.store, err = store.Open(filepath.Join(s.cfg.DataDir, "licd.db"), store.Options{Sync: sync})
 	return err
 }
 
@@ -227,11 +234,14 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.addr = ln.Addr().String()
 	s.mu.Unlock()
-	if s.hal == nil { // a HAL node records its start when it serves (takeOver)
+	if s.hal != nil { // a HAL node records its start when it serves (takeOver)
+		s.log.Info("HAL node listening", "node", s.hal.ID(), "role", hal.RoleOf(s.hal.ID()), "addr", s.addr,
+			"instance", s.instance, "features", len(s.engine.Features()), "sessions", s.engine.Sessions())
+	} else {
 		s.engine.Submit(engine.Note{Now: s.clock.Now(), Kind: wire.EventStart, Detail: "instance " + s.instance})
+		s.log.Info("serving", "addr", s.addr, "instance", s.instance, "features", len(s.engine.Features()),
+			"sessions", s.engine.Sessions())
 	}
-	s.log.Info("serving", "addr", s.addr, "instance", s.instance, "features", len(s.engine.Features()),
-		"sessions", s.engine.Sessions())
 	err := s.http.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
