@@ -78,7 +78,7 @@ func superviseHAL(ctx context.Context, set *halSet, dir string) error {
 	for {
 		select {
 		case <-ctx.Done():
-			set.say("stopping the three nodes\n")
+			set.say("stopping the nodes it started\n")
 			return nil
 		case n := <-set.exits:
 			set.say("node #%d (pid %d) %s; the others keep running. Restart it with:\n  %s\n",
