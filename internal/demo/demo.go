@@ -5,6 +5,7 @@ package demo
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
@@ -52,34 +53,57 @@ func Setup(dir string, template []byte) (Files, error) {
 		AdminToken: filepath.Join(dir, "admin.token"),
 		DataDir:    filepath.Join(dir, "data"),
 	}
-	if err := licfile.WriteKeyPair(filepath.Join(dir, "vendor"), true); err != nil {
-		return f, fmt.Errorf("demo key pair: %w", err)
-	}
-	key, err := licfile.ReadPrivateKey(f.VendorKey)
+	key, err := vendorKey(dir)
 	if err != nil {
 		return f, err
 	}
-	if err := os.MkdirAll(f.DataDir, 0o700); err != nil {
-		return f, fmt.Errorf("demo data dir: %w", err)
-	}
-	serverKey, err := token.LoadKey(f.DataDir)
-	if err != nil {
+	if f.TokenKey, err = serverKey(f.DataDir); err != nil {
 		return f, err
 	}
-	f.TokenKey = token.PublicText(serverKey)
 	template = bytes.ReplaceAll(template, []byte(TokenKeyPlaceholder), []byte(f.TokenKey))
-	signed, err := licfile.Sign("demo.tmpl", template, key)
-	if err != nil {
-		return f, fmt.Errorf("sign demo license: %w", err)
-	}
-	if err := licfile.WriteFileAtomic(f.License, signed, 0o644); err != nil {
+	if err := signLicense(f.License, "demo.tmpl", template, key); err != nil {
 		return f, err
 	}
+	f.Token, err = adminToken(f.AdminToken)
+	return f, err
+}
+
+// vendorKey writes a fresh vendor key pair as dir/vendor.key and
+// dir/vendor.pub and returns its private key.
+func vendorKey(dir string) (ed25519.PrivateKey, error) {
+	if err := licfile.WriteKeyPair(filepath.Join(dir, "vendor"), true); err != nil {
+		return nil, fmt.Errorf("demo key pair: %w", err)
+	}
+	return licfile.ReadPrivateKey(filepath.Join(dir, "vendor.key"))
+}
+
+// serverKey makes the data dir and the server's token key in it, and
+// returns the key as TOKEN_KEY names it.
+func serverKey(dataDir string) (string, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", fmt.Errorf("demo data dir: %w", err)
+	}
+	key, err := token.LoadKey(dataDir)
+	if err != nil {
+		return "", err
+	}
+	return token.PublicText(key), nil
+}
+
+// signLicense signs template (named name in errors) with the vendor key
+// and writes it to path.
+func signLicense(path, name string, template []byte, key ed25519.PrivateKey) error {
+	signed, err := licfile.Sign(name, template, key)
+	if err != nil {
+		return fmt.Errorf("sign demo license: %w", err)
+	}
+	return licfile.WriteFileAtomic(path, signed, 0o644)
+}
+
+// adminToken writes a random admin token to path (mode 0600) and returns it.
+func adminToken(path string) (string, error) {
 	b := make([]byte, 16)
 	rand.Read(b)
-	f.Token = hex.EncodeToString(b)
-	if err := licfile.WriteFileAtomic(f.AdminToken, []byte(f.Token+"\n"), 0o600); err != nil {
-		return f, err
-	}
-	return f, nil
+	tok := hex.EncodeToString(b)
+	return tok, licfile.WriteFileAtomic(path, []byte(tok+"\n"), 0o600)
 }

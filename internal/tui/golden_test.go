@@ -56,10 +56,10 @@ func TestGoldenStates(t *testing.T) {
 		{"confirm-remove", func(m *Model) { m.opts.Remove = (&fakeRemover{}).remove; feedFixture(m); press(m, "2", "G", "x") }},
 		{"hal-no-quorum", func(m *Model) {
 			st := fixtureStatus()
-			st.Server.Role, st.Server.Serving = "secondary", false
+			st.Server.Role, st.Server.Serving, st.Server.HALID = "secondary", false, 2
 			st.Servers = []wire.ServerNode{
 				{ID: 1, Addr: "lic1.example.com:6200", Role: "primary", Up: false},
-				{ID: 2, Addr: "lic2.example.com:6200", Role: "secondary", Up: true},
+				{ID: 2, Addr: "lic2.example.com:6200", Role: "secondary", Up: true, Term: 7, Applied: 1204},
 				{ID: 3, Addr: "lic3.example.com:6200", Role: "quorum", Up: false},
 			}
 			m.Update(feed.StatusMsg{Status: st, Addr: "lic2.example.com:6200"})
@@ -67,11 +67,11 @@ func TestGoldenStates(t *testing.T) {
 		}},
 		{"hal-failover", func(m *Model) {
 			st := fixtureStatus()
-			st.Server.Role = "secondary"
+			st.Server.Role, st.Server.HALID, st.Server.Quorum = "secondary", 2, true
 			st.Servers = []wire.ServerNode{
 				{ID: 1, Addr: "lic1.example.com:6200", Role: "primary", Up: false},
-				{ID: 2, Addr: "lic2.example.com:6200", Role: "secondary", Up: true, Serving: true},
-				{ID: 3, Addr: "lic3.example.com:6200", Role: "quorum", Up: true},
+				{ID: 2, Addr: "lic2.example.com:6200", Role: "secondary", Up: true, Serving: true, Term: 8, Applied: 1310},
+				{ID: 3, Addr: "lic3.example.com:6200", Role: "quorum", Up: true, Term: 8, Applied: 1309},
 			}
 			m.Update(feed.StatusMsg{Status: st, Addr: "lic2.example.com:6200"})
 			press(m, "5")

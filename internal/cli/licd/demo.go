@@ -16,8 +16,14 @@ func demoCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "demo",
 		Usage: "run a server with a throw-away vendor key and demo license, nothing to configure",
-		Flags: runFlags(),
+		Flags: append(runFlags(), &cli.BoolFlag{
+			Name:  "hal",
+			Usage: "run a HAL set instead: three nodes as child processes, on free loopback ports",
+		}),
 		Action: func(c *cli.Context) error {
+			if c.Bool("hal") {
+				return runHALDemo(c)
+			}
 			dir, err := os.MkdirTemp("", "floatlic-demo-")
 			if err != nil {
 				return exit.Setupf("demo dir: %w", err)

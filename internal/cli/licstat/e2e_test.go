@@ -166,7 +166,7 @@ func TestEndToEnd(t *testing.T) {
 		regexp.MustCompile(`(?m)^CHECKOUTS \(3 checkouts by 3 users on 3 hosts\)$`),
 		regexp.MustCompile(`(?m)^  cad_pro\s+ann\s+ws1\s+\d+\s+\S+\s+(now|\d+s ago)\s+\S+$`),
 		regexp.MustCompile(`(?m)^  solver\s+carol\s+hpc7\s`),
-		regexp.MustCompile(`(?m)^  1\s+` + regexp.QuoteMeta(addr) + `\s+single\s+up\s+serving$`),
+		regexp.MustCompile(`(?m)^  1\s+` + regexp.QuoteMeta(addr) + `\s+single\s+up\s+serving\s+-\s+-$`),
 	} {
 		if !want.MatchString(once) {
 			t.Errorf("--once output does not match %s:\n%s", want, once)

@@ -17,8 +17,10 @@ import (
 // fetchTimeout bounds the status request of --json and --once.
 const fetchTimeout = 10 * time.Second
 
-// fetchStatus gets the status from the first of servers that answers. When
-// none does, the error says why in one line and exits 1.
+// fetchStatus gets the status from the first of servers that answers; from
+// a HAL node, with every node's own view of itself in "servers" (see
+// feed.MergeNodes). When none answers, the error says why in one line and
+// exits 1.
 func fetchStatus(ctx context.Context, servers []string) (*wire.Status, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()
@@ -26,6 +28,7 @@ func fetchStatus(ctx context.Context, servers []string) (*wire.Status, string, e
 	for _, addr := range servers {
 		st, err := licenses.FetchStatus(ctx, addr, http.DefaultClient)
 		if err == nil {
+			feed.WithNodes(ctx, st, http.DefaultClient)
 			return st, addr, nil
 		}
 		var we *wire.Error

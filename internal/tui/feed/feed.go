@@ -233,10 +233,16 @@ func (f *Feed) fetchAny() (*wire.Status, string, error) {
 	return nil, addr, firstErr
 }
 
+// fetch gets the status of addr and, from a HAL node, the other nodes' own
+// view of themselves (WithNodes).
 func (f *Feed) fetch(ctx context.Context, addr string) (*wire.Status, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
 	defer cancel()
-	return licenses.FetchStatus(ctx, addr, f.opts.HTTP)
+	st, err := licenses.FetchStatus(ctx, addr, f.opts.HTTP)
+	if err == nil {
+		WithNodes(ctx, st, f.opts.HTTP)
+	}
+	return st, err
 }
 
 // follow reads the event stream of addr, sends the events in batches and

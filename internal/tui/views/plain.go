@@ -20,7 +20,8 @@ type plainer interface {
 
 // WriteTables prints st as plain aligned tables, one section per view —
 // FEATURES, CHECKOUTS, BORROWS, GRACE, SERVERS — the way lmstat prints its
-// report. Relative times are measured from now; clock times are shown in loc.
+// report, and under a HAL set's servers a line with its quorum. Relative
+// times are measured from now; clock times are shown in loc.
 func WriteTables(w io.Writer, st *wire.Status, now time.Time, loc *time.Location) error {
 	c := common.New(common.NewStyles(nil), loc)
 	d := Data{Status: st}
@@ -47,6 +48,9 @@ func WriteTables(w io.Writer, st *wire.Status, now time.Time, loc *time.Location
 		if err := s.view.writePlain(bw, s.title); err != nil {
 			return err
 		}
+	}
+	if len(st.Servers) > 1 {
+		fmt.Fprintf(bw, "  %s\n", QuorumOf(st))
 	}
 	return bw.Flush()
 }

@@ -2,6 +2,7 @@ package views
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -72,13 +73,77 @@ GRACE (0 grace periods reported)
   no grace licenses in use
 
 SERVERS (single server · serving)
-  #  ADDRESS         ROLE    STATE  SERVING
-  1  127.0.0.1:6200  single  up     serving
+  #  ADDRESS         ROLE    STATE  SERVING  TERM  APPLIED
+  1  127.0.0.1:6200  single  up     serving     -        -
 `
 	if got := b.String(); got != want {
 		t.Errorf("WriteTables:\n%s\nwant:\n%s", got, want)
 	}
 	if strings.Contains(b.String(), "\x1b") {
 		t.Error("plain tables contain escape sequences")
+	}
+}
+
+func TestWriteTablesHAL(t *testing.T) {
+	st := &wire.Status{
+		Server: wire.ServerInfo{HALID: 2, Role: "secondary", Serving: true, Quorum: true, Term: 8, Applied: 1310},
+		Servers: []wire.ServerNode{
+			{ID: 1, Addr: "127.0.0.1:6201", Role: "primary"},
+			{ID: 2, Addr: "127.0.0.1:6202", Role: "secondary", Up: true, Serving: true, Term: 8, Applied: 1310},
+			{ID: 3, Addr: "127.0.0.1:6203", Role: "quorum", Up: true, Term: 8, Applied: 1309},
+		},
+	}
+	var b bytes.Buffer
+	if err := WriteTables(&b, st, time.Now(), time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	want := `SERVERS (HAL · 2 of 3 nodes up · quorum · serving: #2 127.0.0.1:6202)
+  #  ADDRESS         ROLE       STATE  SERVING  TERM  APPLIED
+  1  127.0.0.1:6201  primary    down   -           -        -
+  2  127.0.0.1:6202  secondary  up     serving     8     1310
+  3  127.0.0.1:6203  quorum     up     -           8     1309
+  quorum: yes (2 of 3 up, #2 serving)
+`
+	if got := b.String(); !strings.HasSuffix(got, want) {
+		t.Errorf("WriteTables ends with:\n%s\nwant:\n%s", got[strings.LastIndex(got, "SERVERS"):], want)
+	}
+}
+
+func TestQuorumOf(t *testing.T) {
+	node := func(id int, up, serving bool) wire.ServerNode {
+		return wire.ServerNode{ID: id, Addr: fmt.Sprintf("h:%d", id), Up: up, Serving: serving}
+	}
+	tests := []struct {
+		name   string
+		server wire.ServerInfo
+		nodes  []wire.ServerNode
+		want   string
+	}{
+		{"all up, #1 serves", wire.ServerInfo{Quorum: true},
+			[]wire.ServerNode{node(1, true, true), node(2, true, false), node(3, true, false)},
+			"quorum: yes (3 of 3 up, #1 serving)"},
+		{"#1 down, #2 serves", wire.ServerInfo{Quorum: true},
+			[]wire.ServerNode{node(1, false, false), node(2, true, true), node(3, true, false)},
+			"quorum: yes (2 of 3 up, #2 serving)"},
+		{"one node left", wire.ServerInfo{},
+			[]wire.ServerNode{node(1, false, false), node(2, false, false), node(3, true, false)},
+			"quorum: no (1 of 3 up, none serving)"},
+		{"all up, raft cut between them", wire.ServerInfo{},
+			[]wire.ServerNode{node(1, true, false), node(2, true, false), node(3, true, false)},
+			"quorum: no (3 of 3 up, none serving)"},
+		{"the serving node does not answer licstat, #3 hears from it", wire.ServerInfo{Quorum: true, Primary: "h:1"},
+			[]wire.ServerNode{node(1, false, false), node(2, false, false), node(3, true, false)},
+			"quorum: yes (1 of 3 up, #1 serving)"},
+		{"an old primary that still says it serves, cut off", wire.ServerInfo{Quorum: true},
+			[]wire.ServerNode{node(1, true, true), node(2, true, true), node(3, true, false)},
+			"quorum: yes (3 of 3 up, #1, #2 serving)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := QuorumOf(&wire.Status{Server: tt.server, Servers: tt.nodes}).String()
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -1,0 +1,11 @@
+package licd
+
+import "syscall"
+
+// childProcAttr puts a HAL demo node in its own process group, so that
+// Ctrl-C in the terminal reaches only the demo, which then stops the nodes
+// one by one; and has Linux send it SIGTERM should the demo die without
+// stopping it.
+func childProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+}
