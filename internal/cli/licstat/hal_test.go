@@ -39,6 +39,11 @@ func halNodes(t *testing.T) [3]string {
 				{ID: 3, Addr: addrs[2], Role: "quorum", Up: id == 3},
 			}
 			st.Servers[id-1].Term, st.Servers[id-1].Applied = st.Server.Term, st.Server.Applied
+			if id == 3 { // stale: only the serving node hears heartbeats
+				for i := range st.Checkouts {
+					st.Checkouts[i].LastHeartbeat = st.Checkouts[i].Since
+				}
+			}
 			json.NewEncoder(w).Encode(st)
 		}))
 		srv.Listener.Close()
@@ -82,4 +87,30 @@ func TestHALServers(t *testing.T) {
 			t.Errorf("--once does not end with the quorum line:\n%s", out)
 		}
 	})
+}
+
+// Asked first, a node that does not serve still shows the serving node's
+// ledger, whose heartbeat times are current.
+func TestHALLedgerFromServingNode(t *testing.T) {
+	addrs := halNodes(t)
+	code, out, errOut := runApp(t, "--server", addrs[2], "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var st wire.Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatal(err)
+	}
+	want := cannedStatus().Checkouts
+	if len(st.Checkouts) != len(want) || len(want) == 0 {
+		t.Fatalf("%d checkouts, want %d", len(st.Checkouts), len(want))
+	}
+	for i, c := range st.Checkouts {
+		if !c.LastHeartbeat.Equal(want[i].LastHeartbeat) {
+			t.Errorf("checkout %s heartbeat %v, want #2's %v", c.ID, c.LastHeartbeat, want[i].LastHeartbeat)
+		}
+	}
+	if st.Server.HALID != 3 {
+		t.Errorf("server is #%d, want #3, the node asked", st.Server.HALID)
+	}
 }

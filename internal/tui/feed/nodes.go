@@ -71,9 +71,24 @@ func FetchNodes(ctx context.Context, st *wire.Status, hc *http.Client, timeout t
 }
 
 // WithNodes sets the "servers" list of st, when it comes from a HAL node,
-// to every node's own view of itself (MergeNodes of FetchNodes).
+// to every node's own view of itself (MergeNodes of FetchNodes). When st's
+// node does not serve and the serving node answered, the ledger shown
+// (features, checkouts, borrows, grace) is the serving node's: only it
+// hears the heartbeats, so only its last-heartbeat and lease times are
+// current.
 func WithNodes(ctx context.Context, st *wire.Status, hc *http.Client) {
-	if st.Server.HALID != 0 {
-		st.Servers = MergeNodes(st, FetchNodes(ctx, st, hc, NodeTimeout))
+	if st.Server.HALID == 0 {
+		return
+	}
+	replies := FetchNodes(ctx, st, hc, NodeTimeout)
+	st.Servers = MergeNodes(st, replies)
+	if st.Server.Serving {
+		return
+	}
+	for id, r := range replies {
+		if r.Server.HALID == id && r.Server.Serving {
+			st.Features, st.Checkouts, st.Borrows, st.Graces = r.Features, r.Checkouts, r.Borrows, r.Graces
+			return
+		}
 	}
 }
