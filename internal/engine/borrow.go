@@ -197,6 +197,7 @@ type SetFeatures struct {
 	Now      time.Time
 	Features []*Feature
 	Detail   string
+	Kind     string // the event's kind: wire.EventReload when empty; a HAL node that starts serving records wire.EventStart
 }
 
 func (s SetFeatures) apply(e *Engine, t *txn) Result {
@@ -208,7 +209,11 @@ func (s SetFeatures) apply(e *Engine, t *txn) Result {
 	for i, f := range s.Features {
 		names[i] = f.Name
 	}
-	t.event(wire.Event{Time: s.Now, Kind: wire.EventReload, Detail: s.Detail})
+	kind := s.Kind
+	if kind == "" {
+		kind = wire.EventReload
+	}
+	t.event(wire.Event{Time: s.Now, Kind: kind, Detail: s.Detail})
 	return Result{Reply: names}
 }
 

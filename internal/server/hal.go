@@ -140,7 +140,7 @@ func (s *Server) takeOver() error {
 	s.mu.Lock()
 	local := s.local
 	s.mu.Unlock()
-	res := s.engine.Submit(engine.SetFeatures{Now: now, Features: local,
+	res := s.engine.Submit(engine.SetFeatures{Now: now, Features: local, Kind: wire.EventStart,
 		Detail: fmt.Sprintf("HAL node #%d (%s) serving, instance %s", s.hal.ID(), hal.RoleOf(s.hal.ID()), s.instance)})
 	if res.Err != nil {
 		return res.Err
