@@ -38,6 +38,7 @@
 package hal
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -168,7 +169,11 @@ func (n *Node) open() error {
 		out = os.Stderr
 	}
 	quiet := &repeats{every: 30 * time.Second, last: map[string]time.Time{}}
-	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Info, Output: out, Exclude: quiet.exclude})
+	level := hclog.Info // raft's own lines at licd's --log-level
+	if !cfg.Logger.Enabled(context.Background(), slog.LevelInfo) {
+		level = hclog.Warn
+	}
+	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: level, Output: out, Exclude: quiet.exclude})
 	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db")})
 	if err != nil {
 		return fmt.Errorf("open raft log %s: %w", filepath.Join(cfg.Dir, "raft.db"), err)
@@ -267,8 +272,11 @@ func (n *Node) catchUpLocal(snaps *raft.FileSnapshotStore) error {
 // node that may serve, so that clients find it at once rather than after
 // an election timeout.
 func (n *Node) Close() error {
-	if n.serving.Load() {
-		to := 3 - n.cfg.ID // 1 ↔ 2
+	n.mu.Lock()
+	to := 3 - n.cfg.ID // 1 ↔ 2
+	down := n.down[to]
+	n.mu.Unlock()
+	if n.serving.Load() && !down {
 		f := n.raft.LeadershipTransferToServer(serverID(to), raft.ServerAddress(n.cfg.RaftPeers[to-1]))
 		if err := f.Error(); err != nil {
 			n.log.Warn("HAL: could not hand the service over before stopping", "to", to, "err", err)
