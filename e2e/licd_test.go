@@ -212,8 +212,8 @@ func TestLicdRefusesAnInvalidLicense(t *testing.T) {
 	lic, _ := os.ReadFile(files.License)
 	tampered := filepath.Join(dir, "tampered.lic")
 	os.WriteFile(tampered, bytes.Replace(lic, []byte("COUNT   = 5"), []byte("COUNT   = 50"), 1), 0o644)
-	// A HAL license is refused until licd runs as three nodes: each single
-	// node would grant all of COUNT.
+	// A HAL license is refused without the HAL flags: a single node would
+	// grant all of COUNT (e2e/hal_test.go tries every HAL refusal).
 	halDir := filepath.Join(dir, "hal")
 	if err := os.Mkdir(halDir, 0o700); err != nil {
 		t.Fatal(err)
