@@ -232,15 +232,17 @@ func (e *Engine) Promote(now time.Time, lease time.Duration) {
 	}
 }
 
-// SnapshotTo writes the ledger to path (see store.SnapshotTo) and returns
-// the index of the last entry in it. The log's apply must not run
-// meanwhile (raft calls its FSM's Snapshot between applies).
-func (e *Engine) SnapshotTo(path string) (uint64, error) {
-	index := e.Applied()
-	if err := e.store.SnapshotTo(path); err != nil {
-		return 0, err
+// ReadView pins the ledger's database as it is now, at the returned log
+// index, for a snapshot to be copied from while entries go on being
+// applied (see store.ReadView).
+func (e *Engine) ReadView() (uint64, *store.ReadView, error) {
+	e.mu.RLock() // no entry is being committed
+	defer e.mu.RUnlock()
+	v, err := e.store.OpenReadView()
+	if err != nil {
+		return 0, nil, err
 	}
-	return index, nil
+	return e.applied, v, nil
 }
 
 // RestoreFrom replaces the ledger with the snapshot at path (see

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/floatlic/floatlic/internal/engine"
+	"github.com/floatlic/floatlic/internal/store"
 )
 
 // fsm hands committed entries to the engine. Apply runs on raft's FSM
@@ -52,23 +53,15 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	return out
 }
 
-// Snapshot copies the database as it is at the last applied entry. Raft
-// calls it between applies, so the copy is of one index; it takes the
-// time of a VACUUM INTO of the database (tenths of a second for 100,000
-// sessions), during which entries wait.
+// Snapshot pins the database as it is at the last applied entry (a read
+// transaction); raft then copies it (Persist) while later entries are
+// applied, so a large ledger holds nothing up.
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
-	tmp, err := os.CreateTemp(f.dir, "snapshot-*.db")
+	_, view, err := f.engine.ReadView()
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: %w", err)
 	}
-	path := tmp.Name()
-	tmp.Close()
-	os.Remove(path) // VACUUM INTO wants a new file
-	if _, err := f.engine.SnapshotTo(path); err != nil {
-		os.Remove(path)
-		return nil, err
-	}
-	return &snapshot{path: path}, nil
+	return &snapshot{view: view, dir: f.dir}, nil
 }
 
 // Restore replaces the ledger with a snapshot from the serving node (a node
@@ -90,9 +83,12 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	return f.engine.RestoreFrom(tmp.Name(), time.Now())
 }
 
-// snapshot is a database copy waiting to be written to raft's snapshot
-// store.
-type snapshot struct{ path string }
+// snapshot is a pinned view of the database waiting to be written to
+// raft's snapshot store.
+type snapshot struct {
+	view *store.ReadView
+	dir  string
+}
 
 func (s *snapshot) Persist(sink raft.SnapshotSink) error {
 	err := s.copyTo(sink)
@@ -103,16 +99,28 @@ func (s *snapshot) Persist(sink raft.SnapshotSink) error {
 	return sink.Close()
 }
 
+// copyTo copies the view to a temporary file (SQLite's online backup),
+// then the file to w.
 func (s *snapshot) copyTo(w io.Writer) error {
-	f, err := os.Open(s.path)
+	tmp, err := os.CreateTemp(s.dir, "snapshot-*.db")
+	if err != nil {
+		return fmt.Errorf("persist snapshot: %w", err)
+	}
+	path := tmp.Name()
+	tmp.Close()
+	defer os.Remove(path)
+	if err := s.view.CopyTo(path); err != nil {
+		return fmt.Errorf("persist snapshot: %w", err)
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("persist snapshot: %w", err)
 	}
 	defer f.Close()
 	if _, err := io.Copy(w, f); err != nil {
-		return fmt.Errorf("persist snapshot %s: %w", filepath.Base(s.path), err)
+		return fmt.Errorf("persist snapshot %s: %w", filepath.Base(path), err)
 	}
 	return nil
 }
 
-func (s *snapshot) Release() { os.Remove(s.path) }
+func (s *snapshot) Release() { s.view.Close() }

@@ -2,9 +2,12 @@ package store
 
 import (
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
+
+	"modernc.org/sqlite"
 )
 
 // The tables a HAL snapshot carries: the whole ledger, the audit trail, the
@@ -37,18 +40,8 @@ func (s *Store) RaftState() (applied uint64, features string, err error) {
 	return uint64(n), features, nil
 }
 
-// SnapshotTo writes a consistent copy of the database to path, which must
-// not exist (VACUUM INTO). The caller keeps writes out meanwhile, so that
-// the copy is the state at one raft index.
-func (s *Store) SnapshotTo(path string) error {
-	if _, err := s.db.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
-		return fmt.Errorf("snapshot %s to %s: %w", s.path, path, domainErr(err))
-	}
-	return nil
-}
-
 // RestoreFrom replaces every table of the ledger with its rows in the
-// database file at path (a snapshot written by SnapshotTo), in one
+// database file at path (a snapshot copied from a ReadView), in one
 // transaction: a failure leaves the database as it was. The snapshot must
 // come from the same schema version.
 func (s *Store) RestoreFrom(path string) (err error) {
@@ -99,4 +92,74 @@ func (s *Store) RestoreFrom(path string) (err error) {
 		}
 	}
 	return s.Check()
+}
+
+// ReadView is the database as it was when OpenReadView returned, kept on a
+// read connection of its own while writes go on (WAL): a HAL snapshot is
+// taken at one raft index, then copied without holding up later entries.
+type ReadView struct {
+	conn *sql.Conn
+	path string
+}
+
+// OpenReadView pins the database as it is now. Close it when done.
+func (s *Store) OpenReadView() (*ReadView, error) {
+	conn, err := s.ro.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read view of %s: %w", s.path, domainErr(err))
+	}
+	// A read transaction sees the database as of its first read.
+	var n int
+	if _, err = conn.ExecContext(ctx, `BEGIN`); err == nil {
+		err = conn.QueryRowContext(ctx, `SELECT count(*) FROM raft_state`).Scan(&n)
+	}
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("read view of %s: %w", s.path, domainErr(err))
+	}
+	return &ReadView{conn: conn, path: s.path}, nil
+}
+
+// CopyTo writes the pinned database to a new file at path (SQLite's online
+// backup, from the view's read transaction).
+func (v *ReadView) CopyTo(path string) error {
+	err := v.conn.Raw(func(dc any) error {
+		b, ok := dc.(interface {
+			NewBackup(string) (*sqlite.Backup, error)
+		})
+		if !ok {
+			return fmt.Errorf("the SQLite driver has no online backup")
+		}
+		bk, err := b.NewBackup(path)
+		if err != nil {
+			return err
+		}
+		if _, err := bk.Step(-1); err != nil {
+			bk.Finish()
+			return err
+		}
+		dst, err := bk.Commit()
+		if err != nil {
+			return err
+		}
+		defer dst.Close()
+		// A copy in WAL mode would leave -wal and -shm files wherever it
+		// is opened; the copy is a file to send, so rollback mode.
+		ex, ok := dst.(driver.ExecerContext)
+		if !ok {
+			return fmt.Errorf("the SQLite driver cannot run a statement on the copy")
+		}
+		_, err = ex.ExecContext(ctx, `PRAGMA journal_mode = DELETE`, nil)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("copy %s to %s: %w", v.path, path, domainErr(err))
+	}
+	return nil
+}
+
+// Close ends the view.
+func (v *ReadView) Close() error {
+	v.conn.ExecContext(ctx, `ROLLBACK`)
+	return v.conn.Close()
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -24,9 +25,14 @@ func TestSnapshotRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	snap := filepath.Join(dir, "snap.db")
-	if err := src.SnapshotTo(snap); err != nil {
+	view, err := src.OpenReadView()
+	if err != nil {
 		t.Fatal(err)
 	}
+	if err := view.CopyTo(snap); err != nil {
+		t.Fatal(err)
+	}
+	view.Close()
 
 	dst := open(t, filepath.Join(dir, "b.db"))
 	tx, err = dst.Begin()
@@ -54,5 +60,82 @@ func TestSnapshotRestore(t *testing.T) {
 	}
 	if err := dst.RestoreFrom(filepath.Join(dir, "missing.db")); err == nil {
 		t.Fatal("restore from a missing file succeeded")
+	}
+}
+
+// A read view copies the database as it was when opened, whatever was
+// written since.
+func TestReadViewIsPinned(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	s := open(t, filepath.Join(dir, "a.db"))
+	write := func(id string, applied uint64) {
+		t.Helper()
+		tx, err := s.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx.InsertSession(Session{ID: id, User: "ann", Host: "ws1", Created: now, LastHeartbeat: now})
+		tx.SetApplied(applied)
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("s1", 1)
+	view, err := s.OpenReadView()
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("s2", 2)
+	copyPath := filepath.Join(dir, "copy.db")
+	if err := view.CopyTo(copyPath); err != nil {
+		t.Fatal(err)
+	}
+	view.Close()
+	c := open(t, copyPath)
+	got, err := c.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied, _, _ := c.RaftState()
+	if len(got.Sessions) != 1 || applied != 1 {
+		t.Fatalf("copy has %d sessions at index %d, want 1 at 1 (as when the view opened)", len(got.Sessions), applied)
+	}
+}
+
+// A read view's copy restores like a VACUUM INTO snapshot.
+func TestRestoreFromReadViewCopy(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	src := open(t, filepath.Join(dir, "a.db"))
+	tx, err := src.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.InsertSession(Session{ID: "s1", User: "ann", Host: "ws1", Created: now, LastHeartbeat: now})
+	tx.SetApplied(5)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	view, err := src.OpenReadView()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := filepath.Join(dir, "snap.db")
+	if err := view.CopyTo(snap); err != nil {
+		t.Fatal(err)
+	}
+	view.Close()
+	dst := open(t, filepath.Join(dir, "b.db"))
+	if err := dst.RestoreFrom(snap); err != nil {
+		t.Fatal(err)
+	}
+	if applied, _, _ := dst.RaftState(); applied != 5 {
+		t.Fatalf("applied %d after restore, want 5", applied)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Stat(snap + suffix); err == nil {
+			t.Errorf("restoring left %s behind", filepath.Base(snap+suffix))
+		}
 	}
 }
