@@ -24,9 +24,14 @@
 // majority before a reply, is what makes a change durable, so the
 // database is not flushed after each commit (the server opens it
 // synchronous=NORMAL): one that lost its last commits to a power cut is
-// behind, and raft hands those entries over again. A snapshot is a VACUUM INTO copy of the database; a
-// node too far behind, or one that lost its data dir, takes the ledger
-// from the serving node's snapshot (store.RestoreFrom, one transaction).
+// behind, and raft hands those entries over again.
+//
+// Snapshots: a snapshot is the database at one index, a read transaction
+// pinned between applies and copied by SQLite's online backup while later
+// entries are applied (a VACUUM INTO of a large ledger held them up for
+// seconds). A node too far behind, or one that lost its data dir, takes
+// the ledger from the serving node's snapshot (store.RestoreFrom, one
+// transaction).
 // Start also restores from the newest local snapshot if the database is
 // behind it (a database lost with the raft data kept).
 //

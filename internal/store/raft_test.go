@@ -103,7 +103,7 @@ func TestReadViewIsPinned(t *testing.T) {
 	}
 }
 
-// A read view's copy restores like a VACUUM INTO snapshot.
+// A read view's copy restores, and leaves no -wal or -shm file behind.
 func TestRestoreFromReadViewCopy(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
