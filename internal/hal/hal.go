@@ -100,8 +100,7 @@ type Config struct {
 	Timeout          time.Duration // raft heartbeat and election timeout; 0: DefaultTimeout
 	SnapshotEntries  uint64        // snapshot threshold and trailing logs; 0: DefaultSnapshotEntries
 	SnapshotInterval time.Duration // 0: DefaultSnapshotInterval
-	Logger           *slog.Logger
-	RaftLog          *os.File // where raft's own log lines go; nil: stderr
+	Logger           *slog.Logger  // raft's own lines go to stderr, at this logger's level
 	// OnServe runs when this node has become the serving node, once every
 	// earlier entry is applied, before it serves a request: the server
 	// gives the sessions their takeover lease and proposes its features.
@@ -169,16 +168,7 @@ func (n *Node) open() error {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return fmt.Errorf("raft data dir: %w", err)
 	}
-	out := cfg.RaftLog
-	if out == nil {
-		out = os.Stderr
-	}
-	quiet := &repeats{every: 30 * time.Second, last: map[string]time.Time{}}
-	level := hclog.Info // raft's own lines at licd's --log-level
-	if !cfg.Logger.Enabled(context.Background(), slog.LevelInfo) {
-		level = hclog.Warn
-	}
-	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: level, Output: out, Exclude: quiet.exclude})
+	hlog := raftLogger(cfg.Logger)
 	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db")})
 	if err != nil {
 		return fmt.Errorf("open raft log %s: %w", filepath.Join(cfg.Dir, "raft.db"), err)
@@ -215,18 +205,8 @@ func (n *Node) open() error {
 		store.Close()
 		return fmt.Errorf("raft listen %s: %w", cfg.RaftListen, err)
 	}
-	rc := raft.DefaultConfig()
-	rc.LocalID = serverID(cfg.ID)
-	rc.HeartbeatTimeout = cfg.Timeout
-	rc.ElectionTimeout = cfg.Timeout
-	rc.LeaderLeaseTimeout = cfg.Timeout
-	rc.SnapshotThreshold = cfg.SnapshotEntries
-	rc.TrailingLogs = cfg.SnapshotEntries
-	rc.SnapshotInterval = cfg.SnapshotInterval
-	rc.NoSnapshotRestoreOnStart = true
-	rc.Logger = hlog
 	f := &fsm{engine: n.engine, dir: cfg.Dir, fatal: cfg.Fatal}
-	r, err := raft.NewRaft(rc, f, store, store, snaps, trans)
+	r, err := raft.NewRaft(raftConfig(cfg, hlog), f, store, store, snaps, trans)
 	if err != nil {
 		trans.Close()
 		store.Close()
@@ -238,6 +218,30 @@ func (n *Node) open() error {
 		return nil
 	}
 	return n.bootstrap()
+}
+
+// raftLogger writes raft's own lines to stderr, at the level of licd's log.
+func raftLogger(log *slog.Logger) hclog.Logger {
+	level := hclog.Info
+	if !log.Enabled(context.Background(), slog.LevelInfo) {
+		level = hclog.Warn
+	}
+	quiet := &repeats{every: 30 * time.Second, last: map[string]time.Time{}}
+	return hclog.New(&hclog.LoggerOptions{Name: "raft", Level: level, Output: os.Stderr, Exclude: quiet.exclude})
+}
+
+func raftConfig(cfg Config, log hclog.Logger) *raft.Config {
+	rc := raft.DefaultConfig()
+	rc.LocalID = serverID(cfg.ID)
+	rc.HeartbeatTimeout = cfg.Timeout
+	rc.ElectionTimeout = cfg.Timeout
+	rc.LeaderLeaseTimeout = cfg.Timeout
+	rc.SnapshotThreshold = cfg.SnapshotEntries
+	rc.TrailingLogs = cfg.SnapshotEntries
+	rc.SnapshotInterval = cfg.SnapshotInterval
+	rc.NoSnapshotRestoreOnStart = true // the database is the FSM's state (see the package doc)
+	rc.Logger = log
+	return rc
 }
 
 // bootstrap writes the set's configuration on a node's first start. All
