@@ -219,7 +219,10 @@ func (e *Engine) RestoreFrom(path string, now time.Time) error {
 	if err := e.store.RestoreFrom(path); err != nil {
 		return err
 	}
-	return e.load(now)
+	if err := e.load(now); err != nil {
+		return err
+	}
+	return e.loadRaftState()
 }
 
 // loadRaftState reads the applied index and the replicated features.

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/ed25519"
 	"errors"
 	"time"
 
@@ -168,11 +167,12 @@ func (s *Server) giveBack(body []byte) (any, *wire.Error) {
 	return reply, nil
 }
 
-// ownToken verifies tok as a token of kind that this server signed for the
-// caller's user and host: what a client must show to act on a borrow or a
-// grace period, as their ids are public.
+// ownToken verifies tok as a token of kind that this server (or, on a HAL
+// set, one of its nodes) signed for the caller's user and host: what a
+// client must show to act on a borrow or a grace period, as their ids are
+// public.
 func (s *Server) ownToken(tok, kind string, c wire.Client) (token.Token, *wire.Error) {
-	tk, err := token.Verify(s.key.Public().(ed25519.PublicKey), tok)
+	tk, err := s.verifyToken(tok)
 	switch {
 	case err != nil:
 		return tk, wire.Errorf(wire.CodeTokenInvalid, "the %s token was not signed by this server: %v", kind, err)
