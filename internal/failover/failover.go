@@ -4,7 +4,7 @@
 //
 // Design: the set is three real licd processes (the binary given) on free
 // loopback ports, set up by demo.SetupHAL and run with licd's default raft
-// timeouts. Each round waits until #1 serves and all three agree (same
+// timeouts (Config.RaftTimeout tries others). Each round waits until #1 serves and all three agree (same
 // term, same applied index, the followers hear from #1), runs a steady
 // stream of checkout+checkin pairs from a few sessions (prober), kills #1
 // with SIGKILL, and takes the first checkout another node accepts after
@@ -34,6 +34,9 @@ type Config struct {
 	Timeout  time.Duration // bound on each request; default 2 s
 	Wait     time.Duration // bound on each wait (the set settling, a takeover); default 60 s
 	LogLevel string        // the nodes' --log-level; default warn (info logs every grant)
+	// RaftTimeout, when set, is passed to the nodes as --raft-timeout;
+	// 0 leaves licd's default, which is what the benchmark measures.
+	RaftTimeout time.Duration
 	// Dir receives the set's files and the nodes' logs and is kept; with
 	// "" they go to a temporary dir, removed after a run that succeeded.
 	Dir string
@@ -63,6 +66,9 @@ type Result struct {
 	Clients int       `json:"clients"`
 	Feature string    `json:"feature"`
 	Nodes   [3]string `json:"nodes"` // the client addresses of #1, #2, #3
+	// RaftTimeout is the --raft-timeout given to the nodes, "" for licd's
+	// default.
+	RaftTimeout string `json:"raft_timeout"`
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -88,6 +94,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("kills %d: give 1 to 1000", c.Kills)
 	case c.Clients < 1 || c.Clients > 16:
 		return c, fmt.Errorf("clients %d: give 1 to 16 (the HAL demo license's largest pool is 20)", c.Clients)
+	case c.RaftTimeout < 0:
+		return c, fmt.Errorf("raft timeout %v is negative", c.RaftTimeout)
 	case c.Timeout < 10*time.Millisecond || c.Wait < time.Second:
 		return c, fmt.Errorf("timeout %v, wait %v: give at least 10ms and 1s", c.Timeout, c.Wait)
 	}
@@ -120,7 +128,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 }
 
 func runIn(ctx context.Context, cfg Config, dir string) (*Result, error) {
-	s, err := newSet(cfg.Licd, dir, []string{"--log-level", cfg.LogLevel})
+	extra := []string{"--log-level", cfg.LogLevel}
+	if cfg.RaftTimeout > 0 {
+		extra = append(extra, "--raft-timeout", cfg.RaftTimeout.String())
+	}
+	s, err := newSet(cfg.Licd, dir, extra)
 	if err != nil {
 		return nil, err
 	}
@@ -138,6 +150,9 @@ func runIn(ctx context.Context, cfg Config, dir string) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Kills: cfg.Kills, Clients: cfg.Clients, Feature: m.feature, Nodes: s.files.Clients}
+	if cfg.RaftTimeout > 0 {
+		res.RaftTimeout = cfg.RaftTimeout.String()
+	}
 	for k := 1; k <= cfg.Kills; k++ {
 		kill, err := m.round(ctx, k)
 		if err != nil {

@@ -31,6 +31,7 @@ func failoverCommand() *cli.Command {
 			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Second, Usage: "bound on each request"},
 			&cli.DurationFlag{Name: "wait", Value: time.Minute, Usage: "bound on each wait: the set settling, a takeover"},
 			&cli.StringFlag{Name: "dir", Usage: "keep the set's files and the nodes' logs in `DIR` (default: a temporary dir, removed unless the run fails)"},
+			&cli.DurationFlag{Name: "raft-timeout", Usage: "pass --raft-timeout `D` to the nodes (default: none, licd's own default, which is what to measure)"},
 			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "the nodes' --log-level (at info they log every grant)"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object"},
 		},
@@ -49,11 +50,15 @@ func runFailover(c *cli.Context) error {
 	cfg := failover.Config{
 		Licd: licd, Kills: c.Int("kills"), Clients: c.Int("clients"),
 		Timeout: c.Duration("timeout"), Wait: c.Duration("wait"),
-		Dir: c.String("dir"), LogLevel: c.String("log-level"),
+		Dir: c.String("dir"), LogLevel: c.String("log-level"), RaftTimeout: c.Duration("raft-timeout"),
 	}
 	w := c.App.Writer
 	if !c.Bool("json") {
-		fmt.Fprintf(w, "failover of a HAL set run by %s: kill -9 of #1, %d times, %d clients checking out\n", licd, cfg.Kills, cfg.Clients)
+		raft := "licd's default raft timeout"
+		if cfg.RaftTimeout > 0 {
+			raft = "--raft-timeout " + cfg.RaftTimeout.String()
+		}
+		fmt.Fprintf(w, "failover of a HAL set run by %s (%s): kill -9 of #1, %d times, %d clients checking out\n", licd, raft, cfg.Kills, cfg.Clients)
 		fmt.Fprintf(w, "%5s  %-9s  %14s  %12s\n", "KILL", "TOOK OVER", "FIRST CHECKOUT", "#1 BACK")
 		cfg.OnKill = func(k failover.Kill) {
 			fmt.Fprintf(w, "%5d  %-9s  %11.1f ms  %10.0f ms\n", k.N, fmt.Sprintf("#%d", k.TookOver), k.Ms, k.BackMs)
