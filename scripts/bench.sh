@@ -279,6 +279,7 @@ start_hal() {
 	local name=$1 ports i peers
 	shift
 	mapfile -t ports < <(free_ports 6)
+	((${#ports[@]} == 6)) || die "HAL set $name: no free ports to give it" # free_ports ran in a subshell
 	HAL_CLIENTS=("127.0.0.1:${ports[0]}" "127.0.0.1:${ports[1]}" "127.0.0.1:${ports[2]}")
 	peers="127.0.0.1:${ports[3]},127.0.0.1:${ports[4]},127.0.0.1:${ports[5]}"
 	sed "s/@HAL_SERVERS@/${HAL_CLIENTS[*]}/" "$WORK/bench-hal.tmpl" >"$WORK/$name.tmpl"
