@@ -5,12 +5,17 @@
 # Then, in each round, one after the other and each against a server of its
 # own on a fresh data dir, `licbench run --clients 64` drives licd --sync
 # full, the bare net/http handler in a process of its own (licbench bare),
-# licd --sync normal, and licd --sync full with GOGC=100 (without its heap
-# floor, to show what the floor is worth). The order rotates from round to round, so that no
-# server always runs first or last. Once, after the rounds: 100,000 sessions
-# heartbeating every 30 s against a fresh licd; licd's start-up with those
-# 100,000 sessions in its store (kill -9 licd during that load, start it
-# again, time until /healthz answers, three times); and `licbench storage`.
+# licd --sync normal, licd --sync full with GOGC=100 (without its heap
+# floor, to show what the floor is worth), and a HAL set (three licd --sync
+# full nodes on this machine, serving the bench license with HAL_SERVERS,
+# driven through #1, the serving node). The order rotates from round to
+# round, so that no server always runs first or last. Once, after the
+# rounds: 100,000 sessions heartbeating every 30 s against a fresh licd,
+# then against a fresh HAL set; licd's start-up with those 100,000 sessions
+# in its store (kill -9 licd during that load, start it again, time until
+# /healthz answers, three times); `licbench storage`; and `licbench
+# failover` (kill -9 of a HAL set's serving node, 20 times, with licd's
+# default raft timeouts: the time until another node accepts a checkout).
 # It prints one markdown table of medians and min-max; the raw JSON of
 # every run stays in the output dir, so that each figure can be checked.
 #
@@ -23,10 +28,10 @@ usage() {
 usage: scripts/bench.sh [--quick] [--rounds N] [--duration SECONDS] [--sessions N]
                         [--out DIR] [--bin DIR] [--pin] [--keep]
 
-  --quick           1 round of 3 s, 10,000 heartbeating sessions, short storage runs:
-                    checks the script end to end in about two minutes
+  --quick           1 round of 3 s, 10,000 heartbeating sessions, short storage runs,
+                    3 failovers: checks the script end to end in a few minutes
   --rounds N        churn rounds, each licd full, the bare handler, licd normal,
-                    licd full with GOGC=100 (6)
+                    licd full with GOGC=100, a HAL set (6)
   --duration S      seconds of each churn run (20)
   --sessions N      heartbeating sessions, and sessions in the store at start-up (100000)
   --out DIR         where the raw JSON, the logs and summary.md go (a new temp dir)
@@ -38,9 +43,10 @@ The same from the environment (flags win): ROUNDS, DURATION, SESSIONS, OUT,
 BIN, PIN=1, KEEP=1, and also CLIENTS (64), HB_DURATION (seconds of the
 heartbeat run, 300: licd writes heartbeat times every 5 minutes, and a
 shorter run would leave that out), STORAGE_DURATION (10), STARTUP_HOLD (seconds of
-heartbeat load before the kill -9, 22), STARTS (3), and PHASES (which parts
-to run, default "churn heartbeat startup storage"). Data dirs go under
-TMPDIR (or /tmp): make that the disk licd would use.
+heartbeat load before the kill -9, 22), STARTS (3), KILLS (kill -9s of the
+serving HAL node, 20), and PHASES (which parts to run, default "churn
+heartbeat startup storage failover"). Data dirs go under TMPDIR (or /tmp):
+make that the disk licd would use.
 
 Exit codes: 0 done, 1 a measurement failed, 2 usage or setup.
 EOF
@@ -74,9 +80,9 @@ while (($#)); do
 done
 
 if ((quick)); then
-	d_rounds=1 d_duration=3 d_sessions=10000 d_hb=3 d_storage=3 d_hold=2
+	d_rounds=1 d_duration=3 d_sessions=10000 d_hb=3 d_storage=3 d_hold=2 d_kills=3
 else
-	d_rounds=6 d_duration=20 d_sessions=100000 d_hb=300 d_storage=10 d_hold=22
+	d_rounds=6 d_duration=20 d_sessions=100000 d_hb=300 d_storage=10 d_hold=22 d_kills=20
 fi
 ROUNDS=${flag[rounds]:-${ROUNDS:-$d_rounds}}
 DURATION=${flag[duration]:-${DURATION:-$d_duration}}
@@ -86,23 +92,24 @@ HB_DURATION=${HB_DURATION:-$d_hb}
 STORAGE_DURATION=${STORAGE_DURATION:-$d_storage}
 STARTUP_HOLD=${STARTUP_HOLD:-$d_hold}
 STARTS=${STARTS:-3}
+KILLS=${KILLS:-$d_kills}
 PIN=${flag[pin]:-${PIN:-0}}
 KEEP=${flag[keep]:-${KEEP:-0}}
-PHASES=${PHASES:-churn heartbeat startup storage}
+PHASES=${PHASES:-churn heartbeat startup storage failover}
 OUT=${flag[out]:-${OUT:-}}
 BIN=${flag[bin]:-${BIN:-}}
 
-for v in ROUNDS DURATION SESSIONS CLIENTS HB_DURATION STORAGE_DURATION STARTUP_HOLD STARTS; do
+for v in ROUNDS DURATION SESSIONS CLIENTS HB_DURATION STORAGE_DURATION STARTUP_HOLD STARTS KILLS; do
 	[[ ${!v} =~ ^[1-9][0-9]{0,6}$ ]] || usage_error "$v=${!v}: give a whole number above 0"
 done
 ((CLIENTS + SESSIONS <= 1000000)) || usage_error "CLIENTS + SESSIONS must fit the license's COUNT 1000000"
 for p in $PHASES; do
-	[[ $p =~ ^(churn|heartbeat|startup|storage)$ ]] || usage_error "PHASES: unknown phase $p"
+	[[ $p =~ ^(churn|heartbeat|startup|storage|failover)$ ]] || usage_error "PHASES: unknown phase $p"
 done
 has_phase() { [[ " $PHASES " == *" $1 "* ]]; }
 
-for tool in go jq curl timeout; do
-	command -v "$tool" >/dev/null || die "needs $tool on the PATH (jq: apt-get install jq)" 2
+for tool in go jq curl timeout ss; do
+	command -v "$tool" >/dev/null || die "needs $tool on the PATH (jq: apt-get install jq; ss: iproute2)" 2
 done
 ON_SERVER=() ON_CLIENT=()
 if [[ $PIN == 1 ]]; then
@@ -241,6 +248,80 @@ start_bare() {
 	SRV_ADDR=$(await_addr "$WORK/$1.stdout" "$SRV_PID")
 }
 
+# free_ports N: N distinct ports of 127.0.0.1 that no socket uses now,
+# picked at random below the kernel's range for outgoing connections, so
+# that no connection takes one before licd listens on it. A HAL license
+# names its nodes' addresses, so they are chosen before the nodes start.
+free_ports() {
+	local n=$1 low p tries=0 picked=()
+	local -A taken=()
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+	((low > 11000)) || die "the kernel's port range starts at $low: no room for fixed ports below it" 2
+	while read -r p; do taken[$p]=1; done < <(ss -Htan | awk '{ n = split($4, a, ":"); print a[n] }')
+	while ((${#picked[@]} < n)); do
+		((tries++ < 1000)) || die "found no $n free ports below $low"
+		p=$((10000 + RANDOM % (low - 10000)))
+		[[ -n ${taken[$p]:-} ]] && continue
+		taken[$p]=1
+		picked+=("$p")
+	done
+	printf '%s\n' "${picked[@]}"
+}
+
+HAL_PIDS=() HAL_CLIENTS=()
+
+# start_hal NAME [FLAG...]: a HAL set of three licd --sync full nodes, each
+# started as start_licd starts the single one (fresh data dir, --log-level
+# warn) plus its HAL flags and FLAGs, on free ports of 127.0.0.1, serving
+# the bench license signed with those in HAL_SERVERS. Sets HAL_PIDS and
+# HAL_CLIENTS (#1, #2, #3) once #1 serves and #2 and #3 follow it.
+start_hal() {
+	local name=$1 ports i peers
+	shift
+	mapfile -t ports < <(free_ports 6)
+	((${#ports[@]} == 6)) || die "HAL set $name: no free ports to give it" # free_ports ran in a subshell
+	HAL_CLIENTS=("127.0.0.1:${ports[0]}" "127.0.0.1:${ports[1]}" "127.0.0.1:${ports[2]}")
+	peers="127.0.0.1:${ports[3]},127.0.0.1:${ports[4]},127.0.0.1:${ports[5]}"
+	sed "s/@HAL_SERVERS@/${HAL_CLIENTS[*]}/" "$WORK/bench-hal.tmpl" >"$WORK/$name.tmpl"
+	"$BIN/licgen" sign --key "$WORK/vendor.key" --out "$WORK/$name.lic" "$WORK/$name.tmpl" >/dev/null
+	HAL_PIDS=()
+	for i in 1 2 3; do
+		mkdir -p "$WORK/data-$name-$i"
+		"${ON_SERVER[@]}" env ${LICD_GOGC:+GOGC=$LICD_GOGC} "$BIN/licd" serve --license "$WORK/$name.lic" --vendor-pub "$PUB" \
+			--data "$WORK/data-$name-$i" --listen "${HAL_CLIENTS[i - 1]}" --sync full --log-level warn \
+			--hal-id "$i" --raft-listen "127.0.0.1:${ports[i + 2]}" --raft-peers "$peers" "$@" \
+			>"$WORK/$name-$i.stdout" 2>>"$OUT/$name-$i.licd.log" 3>&- &
+		HAL_PIDS+=($!)
+		track $!
+	done
+	await_hal "$name"
+}
+
+# await_hal NAME: until each node of the set says it has a majority and #1
+# serves (#1 says so only when it serves itself), up to 2 minutes.
+await_hal() {
+	local end=$((SECONDS + 120)) i ok
+	while ((SECONDS < end)); do
+		ok=1
+		for i in 0 1 2; do
+			alive "${HAL_PIDS[i]}" || die "HAL node #$((i + 1)) (pid ${HAL_PIDS[i]}) exited: see $OUT/$1-$((i + 1)).licd.log"
+			curl -fsS --max-time 2 "http://${HAL_CLIENTS[i]}/v1/status" 2>/dev/null |
+				jq -e --arg p "${HAL_CLIENTS[0]}" '.server.quorum and .server.primary == $p' >/dev/null || ok=0
+		done
+		((ok == 0)) || return 0
+		sleep 0.05
+	done
+	die "HAL set $1: #1 did not serve with #2 and #3 following within 2 minutes: see $OUT/$1-*.licd.log"
+}
+
+# stop_hal: stop the three nodes of the set and delete their data.
+stop_hal() {
+	local pid
+	for pid in "${HAL_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "${HAL_PIDS[@]}"; do stop "$pid"; done
+	HAL_PIDS=()
+}
+
 # metric ADDR NAME: the value of an unlabelled metric on licd's /metrics.
 metric() {
 	curl -fsS --max-time 5 "http://$1/metrics" | sed -n "s/^$2 \([0-9.e+]*\)\$/\1/p" | head -n 1
@@ -271,6 +352,13 @@ churn_licd() { # NAME SYNC
 	rm -rf "$data"
 }
 
+churn_hal() { # NAME
+	start_hal "$1"
+	load "$1" $((DURATION + 300)) --server "${HAL_CLIENTS[0]}" --clients "$CLIENTS" --duration "${DURATION}s" --pid "${HAL_PIDS[0]}"
+	stop_hal
+	rm -rf "$WORK/data-$1-"[123]
+}
+
 churn_bare() { # NAME
 	start_bare "$1"
 	load "$1" $((DURATION + 300)) --server "$SRV_ADDR" --clients "$CLIENTS" --duration "${DURATION}s" --pid "$SRV_PID"
@@ -280,7 +368,7 @@ churn_bare() { # NAME
 # --- phases ---------------------------------------------------------------
 
 phase_churn() {
-	local r i k name kinds=(licd-full bare licd-normal licd-gogc)
+	local r i k name kinds=(licd-full bare licd-normal licd-gogc hal)
 	for ((r = 1; r <= ROUNDS; r++)); do
 		say "round $r of $ROUNDS"
 		for ((i = 0; i < ${#kinds[@]}; i++)); do
@@ -291,13 +379,16 @@ phase_churn() {
 			licd-normal) churn_licd "$name" normal ;;
 			licd-gogc) LICD_GOGC=100 churn_licd "$name" full ;; # GOGC set: licd keeps no heap floor
 			bare) churn_bare "$name" ;;
+			hal) churn_hal "$name" ;;
 			esac
 		done
 	done
 }
 
 # phase_heartbeat: SESSIONS sessions each heartbeating every 30 s (licd
-# tells its clients 30 s), HB_DURATION seconds, licd's CPU read from /proc.
+# tells its clients 30 s), HB_DURATION seconds, licd's CPU read from /proc;
+# then the same against a HAL set, with the serving node's CPU (a
+# heartbeat costs no raft round, so it should be close to the single's).
 phase_heartbeat() {
 	local data="$WORK/data-heartbeat"
 	say "heartbeat: $SESSIONS sessions every 30 s, ${HB_DURATION} s"
@@ -306,6 +397,12 @@ phase_heartbeat() {
 		--interval 30s --duration "${HB_DURATION}s" --pid "$SRV_PID"
 	stop "$SRV_PID"
 	rm -rf "$data"
+	say "heartbeat, HAL set: $SESSIONS sessions every 30 s, ${HB_DURATION} s"
+	start_hal heartbeat-hal --heartbeat-interval 30s
+	load heartbeat-hal $((HB_DURATION + 900)) --server "${HAL_CLIENTS[0]}" --mode heartbeat --sessions "$SESSIONS" \
+		--interval 30s --duration "${HB_DURATION}s" --pid "${HAL_PIDS[0]}"
+	stop_hal
+	rm -rf "$WORK/data-heartbeat-hal-"[123]
 }
 
 # phase_startup: as BENCHMARKS.md measured it: SESSIONS sessions
@@ -369,6 +466,26 @@ phase_storage() {
 	done
 }
 
+# phase_failover: `licbench failover`, which starts a HAL set of its own
+# (the demo HAL license, licd's default raft timeouts) and KILLS times
+# kills -9 the serving node #1 while a few sessions check out and in, and
+# times the first checkout another node accepts; #1 starts again each
+# time. The nodes' logs go to OUT.
+phase_failover() {
+	local i ok=1
+	say "failover: kill -9 of the serving HAL node, $KILLS times"
+	watched "${ON_SERVER[@]}" timeout --foreground --kill-after=10 $((KILLS * 200 + 120)) \
+		"$BIN/licbench" failover --licd "$BIN/licd" --kills "$KILLS" --dir "$WORK/failover" --json \
+		>"$OUT/failover.json" 2>"$OUT/failover.err" || ok=0
+	for i in 1 2 3; do
+		cp "$WORK/failover/node$i.log" "$OUT/failover-node$i.log" 2>/dev/null || true
+	done
+	((ok)) || die "licbench failover failed: see $OUT/failover.err and $OUT/failover-node*.log"
+	jq -r '"  failover: p50 \(.p50_ms) ms, p90 \(.p90_ms) ms, max \(.max_ms) ms over \(.kills) kills, taken over by \([.runs[].took_over] | unique | map("#\(.)") | join(", "))"' \
+		"$OUT/failover.json" >&2
+	rm -rf "$WORK/failover"
+}
+
 # --- the summary ------------------------------------------------------------
 
 # slurp GLOB: the JSON files matching GLOB in OUT, in name order, as one
@@ -386,7 +503,10 @@ summary() {
 		--slurpfile bare <(slurp 'r[0-9]*-bare.json') \
 		--slurpfile normal <(slurp 'r[0-9]*-licd-normal.json') \
 		--slurpfile gogc <(slurp 'r[0-9]*-licd-gogc.json') \
+		--slurpfile hal <(slurp 'r[0-9]*-hal.json') \
 		--slurpfile hb <(slurp 'heartbeat.json') \
+		--slurpfile hbhal <(slurp 'heartbeat-hal.json') \
+		--slurpfile failover <(slurp 'failover.json') \
 		--slurpfile starts <(slurp 'startup-[0-9]*.json') \
 		--slurpfile storage <(slurp 'storage-*.json') \
 		--argjson sessions "$SESSIONS" "$(summary_program)"
@@ -432,23 +552,36 @@ churn("licd `--sync normal`"; $normal),
 (ratios($normal; $full) | row("licd normal / licd full, round by round"; pct)),
 churn("licd `--sync full`, GOGC=100 (no heap floor)"; $gogc),
 (ratios($full; $gogc) | row("licd full with / without the heap floor, round by round"; pct)),
+churn("HAL set, three licd `--sync full` nodes on this machine, through #1"; $hal),
+(ratios($hal; $full) | row("HAL set / licd full, round by round"; pct)),
 ($hb | map(.server_cpu_percent // 0) | row("\($sessions | thousands) sessions heartbeating every 30 s: licd CPU, % of a core"; fix(1))),
 ($hb | map(.p99_ms) | row("… heartbeat p99, ms"; fix(2))),
 ($hb | map(.at_socket.heartbeat.p99_ms // empty) | row("… heartbeat p99 at licbench's socket, ms"; fix(2))),
 ($hb | map(.ops_per_sec) | row("… heartbeats/s"; thousands)),
 ($hb | map(.server_peak_rss_bytes // .server_rss_bytes // 0 | mib) | row("… licd peak RSS, MiB"; fix(0))),
+($hbhal | map(.server_cpu_percent // 0) | row("… against a HAL set: the serving node's CPU, % of a core"; fix(1))),
+($hbhal | map(.p99_ms) | row("… against a HAL set: heartbeat p99, ms"; fix(2))),
+($hbhal | map(.server_peak_rss_bytes // .server_rss_bytes // 0 | mib) | row("… against a HAL set: the serving node's peak RSS, MiB"; fix(0))),
 ($starts | map(.seconds) | row("start-up with \($sessions | thousands) sessions in the store, s"; fix(2))),
 ($starts | map(.rss_bytes // 0 | mib) | row("… RSS once started, MiB"; fix(0))),
 storage("full"; 1; "commits/s"; .commits_per_sec),
 storage("full"; 16; "pairs/s"; .ops_per_sec),
 storage("normal"; 1; "commits/s"; .commits_per_sec),
 storage("normal"; 16; "pairs/s"; .ops_per_sec),
+($failover | map(.p50_ms) | row("HAL failover, kill -9 of the serving node → first checkout accepted by the next, p50 of \($failover[0].kills) kills, ms"; fix(0))),
+($failover | map(.p90_ms) | row("… p90, ms"; fix(0))),
+($failover | map(.max_ms) | row("… max, ms"; fix(0))),
+($failover | map(.runs | map(.back_ms) | median) | row("… #1 started again → serving again, median, ms"; fix(0))),
 "",
-"Errors, summed over the runs: licd full \(errors($full)), bare handler \(errors($bare)), licd normal \(errors($normal)), heartbeats \(errors($hb)).",
+"Errors, summed over the runs: licd full \(errors($full)), bare handler \(errors($bare)), licd normal \(errors($normal)), HAL set \(errors($hal)), heartbeats \(errors($hb)), heartbeats on a HAL set \(errors($hbhal)).",
 ([$full[], $bare[], $normal[], $hb[] | .machine.steal_percent // empty] | max
   | if . == null then empty else "Steal (the hypervisor running something else): at most \(fix(2)) % of the cores' time in any run." end),
 (ratios($full; $bare) | if length == 0 then empty else median as $m
   | "Floor, licd full at least 50 % of the bare handler in its own process: \($m | pct), \(if $m >= 0.5 then "met" else "NOT MET" end)." end),
+(ratios($hal; $full) | if length == 0 then empty else median as $m
+  | "Target, a HAL set at least 40 % of licd full: \($m | pct), \(if $m >= 0.4 then "met" else "NOT MET" end)." end),
+($failover | if length == 0 then empty else .[0].p50_ms as $p
+  | "Target, HAL failover p50 at most 1 s: \($p | fix(0)) ms, \(if $p <= 1000 then "met" else "NOT MET" end)." end),
 ($hb | if length == 0 then empty else (.[0].server_cpu_percent // 0) as $c
   | "Floor, \($sessions | thousands) heartbeating sessions under a quarter of a core: \($c | fix(1)) %, \(if $c < 25 then "met" else "NOT MET" end)." end),
 ($starts | map(select(.sessions != $sessions)) | if length == 0 then empty
@@ -470,6 +603,7 @@ machine() {
 	printf -- '- churn: %s round(s), %s s a run, %s clients; order rotated each round\n' "$ROUNDS" "$DURATION" "$CLIENTS"
 	printf -- '- heartbeats: %s sessions every 30 s, %s s; start-up: kill -9 after %s s of that load, %s starts; storage: %s s a run\n' \
 		"$SESSIONS" "$HB_DURATION" "$STARTUP_HOLD" "$STARTS" "$STORAGE_DURATION"
+	printf -- '- HAL: the three nodes on this one machine, raft over loopback, licd'"'"'s default raft timeouts; failover: %s kill -9s of the serving node\n' "$KILLS"
 }
 
 # --- main -------------------------------------------------------------------
@@ -502,10 +636,12 @@ FEATURE bench {
 }
 EOF
 "$BIN/licgen" sign --key "$WORK/vendor.key" --out "$LIC" "$WORK/bench.tmpl" >/dev/null
+# The same feature for HAL sets; start_hal fills in the nodes' addresses.
+sed 's/^  EXPIRE/  HAL_SERVERS = "@HAL_SERVERS@"\n  EXPIRE/' "$WORK/bench.tmpl" >"$WORK/bench-hal.tmpl"
 
 machine >"$OUT/machine.md"
 cat "$OUT/machine.md" >&2
-for p in churn heartbeat startup storage; do
+for p in churn heartbeat startup storage failover; do
 	if has_phase "$p"; then "phase_$p"; fi
 done
 

@@ -1,9 +1,11 @@
 // Package licbench is the licbench command: a load generator for licd
 // (`run`), the same load against a bare net/http handler in this process
 // (`baseline`, the transport limit; `bare` serves that handler from a
-// process of its own) and a raw SQLite write loop with licd's pragmas
-// (`storage`, the storage limit). The load itself is internal/loadgen;
-// cmd/licbench only wires this to the process.
+// process of its own), a raw SQLite write loop with licd's pragmas
+// (`storage`, the storage limit), and the failover time of a HAL set it
+// starts itself (`failover`). The load itself is internal/loadgen, the
+// failover measurement internal/failover; cmd/licbench only wires this to
+// the process.
 package licbench
 
 import (
@@ -52,6 +54,7 @@ func App() *cli.App {
 			baselineCommand(),
 			storageCommand(),
 			bareCommand(),
+			failoverCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
