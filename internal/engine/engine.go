@@ -165,9 +165,8 @@ type Engine struct {
 
 	onEvent func([]wire.Event)
 
-	log      Log            // replicated: where batches go
-	applied  uint64         // on mu: the last log entry applied
-	inflight sync.WaitGroup // batches proposed and not yet answered
+	log     Log    // replicated: where batches go
+	applied uint64 // on mu: the last log entry applied
 }
 
 // Open loads the state from st. Every restored session's lease runs on from

@@ -104,10 +104,8 @@ func decodeBatch(data []byte) ([]Command, error) {
 }
 
 // replicate proposes a batch to the log and answers its commands with what
-// the log's apply gave. It runs after the lead was passed on, so the next
-// batch forms and is proposed while this one is in flight.
+// the log's apply gave.
 func (e *Engine) replicate(batch []*pending) {
-	defer e.inflight.Done()
 	cmds := make([]Command, len(batch))
 	for i, p := range batch {
 		cmds[i] = p.cmd

@@ -65,7 +65,7 @@ import (
 
 // Defaults for licd's flags.
 const (
-	DefaultTimeout          = 500 * time.Millisecond
+	DefaultTimeout          = 300 * time.Millisecond
 	DefaultSnapshotEntries  = 8192
 	DefaultSnapshotInterval = 30 * time.Second
 )
