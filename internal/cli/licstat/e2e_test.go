@@ -65,16 +65,7 @@ func startLicd(t *testing.T, bin string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-		}
-	})
+	t.Cleanup(func() { stop(cmd) })
 	first := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -181,5 +172,19 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if len(st.Checkouts) != 2 {
 		t.Errorf("%d checkouts after ann's checkin, want 2", len(st.Checkouts))
+	}
+}
+
+// stop ends a process the test started: SIGTERM, then SIGKILL if it has
+// not exited within 10 s.
+func stop(cmd *exec.Cmd) {
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-done
 	}
 }
