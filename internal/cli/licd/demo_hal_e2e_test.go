@@ -20,18 +20,14 @@ import (
 	"github.com/floatlic/floatlic/licenses"
 )
 
-// buildLicd builds licd once for the end-to-end tests of this package.
-var buildLicd = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "licd-e2e-")
-	if err != nil {
-		return "", err
-	}
+// buildLicd builds licd into dir for an end-to-end test.
+func buildLicd(dir string) (string, error) {
 	out, err := exec.Command("go", "build", "-o", dir, "github.com/floatlic/floatlic/cmd/licd").CombinedOutput()
 	if err != nil {
 		return "", &buildError{err, out}
 	}
 	return filepath.Join(dir, "licd"), nil
-})
+}
 
 type buildError struct {
 	err error
@@ -85,11 +81,10 @@ func TestHALDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: builds and starts real binaries")
 	}
-	licd, err := buildLicd()
+	licd, err := buildLicd(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(filepath.Dir(licd)) })
 	cmd := exec.Command(licd, "demo", "--hal")
 	out := &demoOutput{}
 	pipe, err := cmd.StdoutPipe()
