@@ -188,3 +188,33 @@ func TestPromoteRenewsLeases(t *testing.T) {
 		t.Fatalf("due 10 min after promotion: %v, want the session", due)
 	}
 }
+
+// A raft entry that is not a batch is an error, never a panic, and every
+// batch that decodes encodes back to a batch that decodes the same.
+func FuzzDecodeBatch(f *testing.F) {
+	seed, err := EncodeBatch([]Command{
+		Checkout{Now: testNow, Client: client(1), RequestID: "r", CheckoutID: "c", Feature: "f", Count: 2},
+		Reap{Now: testNow, Sessions: []string{"s1"}},
+		SetFeatures{Now: testNow, Features: []*Feature{{Name: "f", Count: 3}}, Kind: wire.EventStart},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add([]byte(`[{}]`))
+	f.Add([]byte(`[{"Checkin":null}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cmds, err := decodeBatch(data)
+		if err != nil {
+			return
+		}
+		again, err := EncodeBatch(cmds)
+		if err != nil {
+			t.Fatalf("decoded %d commands that do not encode: %v", len(cmds), err)
+		}
+		back, err := decodeBatch(again)
+		if err != nil || len(back) != len(cmds) {
+			t.Fatalf("re-encoded batch decodes to %d commands, %v; want %d", len(back), err, len(cmds))
+		}
+	})
+}
