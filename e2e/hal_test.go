@@ -20,6 +20,11 @@ import (
 func TestHALFailoverKeepsEverySeat(t *testing.T) {
 	c := newHALCluster(t)
 	c.waitServedBy(1)
+	for id, want := range map[int]string{1: `floatlic_hal_serving{node="1",role="primary"} 1`, 2: `floatlic_hal_serving{node="2",role="secondary"} 0`} {
+		if m := metricsOf(t, c.node(id).addr); !strings.Contains(m, want+"\n") {
+			t.Errorf("#%d's /metrics lacks %q", id, want)
+		}
+	}
 	var log clientLog
 	clients := make([]*licenses.Client, halCount)
 	for i := range clients {

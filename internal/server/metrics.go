@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/floatlic/floatlic/internal/engine"
+	"github.com/floatlic/floatlic/internal/hal"
 	"github.com/floatlic/floatlic/internal/procstat"
 	"github.com/floatlic/floatlic/internal/version"
 	"github.com/floatlic/floatlic/internal/wire"
@@ -105,6 +106,9 @@ func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 	}
 	gauge(&b, "floatlic_sessions", "Live client sessions.")
 	fmt.Fprintf(&b, "floatlic_sessions %d\n", s.engine.Sessions())
+	if s.hal != nil {
+		writeHAL(&b, s.hal)
+	}
 	s.metrics.write(&b)
 	writeCommitStats(&b, s.engine.CommitStats())
 	gauge(&b, "process_resident_memory_bytes", "Resident memory of licd.")
@@ -119,6 +123,29 @@ func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	w.Header().Set(wire.InstanceHeader, s.instance)
 	w.Write([]byte(b.String()))
+}
+
+// writeHAL exports a HAL node's own view: alert on a set where no node
+// reports serving, or on a node whose applied index falls behind.
+func writeHAL(b *strings.Builder, n *hal.Node) {
+	var st wire.Status
+	n.Status(&st)
+	node := fmt.Sprintf("{node=\"%d\",role=%q}", st.Server.HALID, st.Server.Role)
+	gauge(b, "floatlic_hal_serving", "1 while this HAL node serves client requests.")
+	fmt.Fprintf(b, "floatlic_hal_serving%s %d\n", node, b2i(st.Server.Serving))
+	gauge(b, "floatlic_hal_quorum", "1 while this HAL node serves or hears from the node that does.")
+	fmt.Fprintf(b, "floatlic_hal_quorum%s %d\n", node, b2i(st.Server.Quorum))
+	gauge(b, "floatlic_hal_term", "This HAL node's raft term.")
+	fmt.Fprintf(b, "floatlic_hal_term%s %d\n", node, st.Server.Term)
+	gauge(b, "floatlic_hal_applied_index", "The last raft entry applied to this HAL node's ledger.")
+	fmt.Fprintf(b, "floatlic_hal_applied_index%s %d\n", node, st.Server.Applied)
+}
+
+func b2i(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 func writeCommitStats(b *strings.Builder, cs engine.CommitStats) {
