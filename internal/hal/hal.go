@@ -220,14 +220,17 @@ func (n *Node) open() error {
 	return n.bootstrap()
 }
 
-// raftLogger writes raft's own lines to stderr, at the level of licd's log.
+// raftLogger writes raft's own lines to stderr, at the level of licd's
+// log, and as JSON when licd's log is (--log-format json), so that a log
+// pipeline reads every line.
 func raftLogger(log *slog.Logger) hclog.Logger {
 	level := hclog.Info
 	if !log.Enabled(context.Background(), slog.LevelInfo) {
 		level = hclog.Warn
 	}
+	_, json := log.Handler().(*slog.JSONHandler)
 	quiet := &repeats{every: 30 * time.Second, last: map[string]time.Time{}}
-	return hclog.New(&hclog.LoggerOptions{Name: "raft", Level: level, Output: os.Stderr, Exclude: quiet.exclude})
+	return hclog.New(&hclog.LoggerOptions{Name: "raft", Level: level, Output: os.Stderr, JSONFormat: json, Exclude: quiet.exclude})
 }
 
 func raftConfig(cfg Config, log hclog.Logger) *raft.Config {
