@@ -178,7 +178,7 @@ func (c *halCluster) sign(out, template string) {
 
 // halTemplate is a HAL feature block; keys may be nil (no TOKEN_KEY).
 func halTemplate(feature string, servers, keys []string) string {
-	s := fmt.Sprintf("FEATURE %s {\n  VENDOR = acme\n  VERSION = 1.0\n  COUNT = %d\n  BORROW = 24\n"+
+	s := fmt.Sprintf("FEATURE %s {\n  VENDOR = acme\n  VERSION = 1.0\n  COUNT = %d\n  BORROW = 24\n  GRACE = 24\n"+
 		"  HAL_SERVERS = \"%s\"\n  EXPIRE = permanent\n", feature, halCount, strings.Join(servers, " "))
 	if len(keys) > 0 {
 		s += fmt.Sprintf("  TOKEN_KEY = \"%s\"\n", strings.Join(keys, " "))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/floatlic/floatlic/internal/faultnet"
+	"github.com/floatlic/floatlic/internal/token"
 	"github.com/floatlic/floatlic/internal/wire"
 	"github.com/floatlic/floatlic/licenses"
 )
@@ -447,5 +448,47 @@ func TestHALRefusesBadConfiguration(t *testing.T) {
 			}
 			t.Logf("%s", line)
 		})
+	}
+}
+
+// The nodes take each other's tokens: a borrow made on #1 is returned
+// through #2 once #1 is gone, and a grace period activated from a token #1
+// issued is reported to #2.
+func TestHALTokensVerifyOnEveryNode(t *testing.T) {
+	c := newHALCluster(t)
+	c.waitServedBy(1)
+	borrower, user := session(), session()
+	var br wire.BorrowReply
+	if werr, err := call(c.node(1).addr, wire.PathBorrow, wire.BorrowRequest{Client: borrower, RequestID: "b1", Feature: halFeature, Hours: 1}, &br); werr != nil || err != nil {
+		t.Fatalf("borrow on #1: %v %v", werr, err)
+	}
+	var co wire.CheckoutReply
+	if werr, err := call(c.node(1).addr, wire.PathCheckout, wire.CheckoutRequest{Client: user, RequestID: "c1", Feature: halFeature}, &co); werr != nil || err != nil || co.GraceToken == "" {
+		t.Fatalf("checkout on #1: %v %v, grace token %q", werr, err, co.GraceToken)
+	}
+	pub, err := token.DecodeKey(tokenKeyOf(t, c.node(1).data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	grace, err := token.Verify(pub, co.GraceToken)
+	if err != nil {
+		t.Fatalf("#1's grace token: %v", err)
+	}
+
+	c.kill(1)
+	c.waitServedBy(2)
+	var rr wire.ReturnReply
+	if werr, err := call(c.node(2).addr, wire.PathReturn, wire.ReturnRequest{Client: borrower, BorrowID: br.BorrowID, Token: br.Token}, &rr); werr != nil || err != nil || !rr.Returned {
+		t.Fatalf("return of #1's borrow through #2: %v %v, returned %v", werr, err, rr.Returned)
+	}
+	activated := time.Now().UTC()
+	report := wire.GraceReport{Client: user, Token: co.GraceToken, TokenID: grace.ID, Feature: halFeature,
+		Activated: activated, Expires: activated.Add(time.Hour)}
+	if werr, err := call(c.node(2).addr, wire.PathGrace, report, &wire.GraceReply{}); werr != nil || err != nil {
+		t.Fatalf("grace report of #1's token to #2: %v %v", werr, err)
+	}
+	st := mustStatus(t, c, 2)
+	if f := featureOf(st, halFeature); f.Borrowed != 0 || f.Grace != 1 {
+		t.Errorf("on #2: %d borrowed, %d on grace; want 0 and 1", f.Borrowed, f.Grace)
 	}
 }
