@@ -6,8 +6,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -350,20 +348,4 @@ func wipeKeepingTokenKey(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// metricsOf returns a node's /metrics page.
-func metricsOf(t *testing.T, addr string) string {
-	t.Helper()
-	hc := &http.Client{Timeout: 5 * time.Second}
-	resp, err := hc.Get("http://" + addr + wire.PathMetrics)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

@@ -341,7 +341,8 @@ func TestGOMAXPROCS(t *testing.T) {
 	}
 }
 
-// metric returns the value of an unlabelled metric on licd's /metrics.
+// metric returns the value of a metric on licd's /metrics; name carries
+// the labels as licd writes them, if any.
 func metric(t *testing.T, addr, name string) string {
 	t.Helper()
 	resp, err := hc.Get("http://" + addr + "/metrics")
