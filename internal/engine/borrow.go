@@ -205,16 +205,22 @@ func (s SetFeatures) apply(e *Engine, t *txn) Result {
 	if e.cfg.Replicated {
 		e.recordFeatures(t, s.Features)
 	}
-	names := make([]string, len(s.Features))
-	for i, f := range s.Features {
-		names[i] = f.Name
-	}
+	names := Names(s.Features)
 	kind := s.Kind
 	if kind == "" {
 		kind = wire.EventReload
 	}
 	t.event(wire.Event{Time: s.Now, Kind: kind, Detail: s.Detail})
 	return Result{Reply: names}
+}
+
+// Names returns the features' names, in their order.
+func Names(fs []*Feature) []string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.Name
+	}
+	return names
 }
 
 // Note records an event with no state change (a server start).

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/floatlic/floatlic/internal/engine"
 	"github.com/floatlic/floatlic/internal/hal"
 	"github.com/floatlic/floatlic/internal/wire"
+	"github.com/floatlic/floatlic/licenses"
 )
 
 // HALConfig makes a server one node of a HAL set (see package hal).
@@ -28,16 +30,13 @@ type HALConfig struct {
 // TakeoverLease is the lease every session gets from a node that starts
 // serving: as long as a client with default options may take to find it.
 // Such a client heartbeats only the server it checked out from until
-// DefaultHeartbeatAttempts heartbeats in a row have failed, one a
+// licenses.DefaultHeartbeatAttempts heartbeats in a row have failed, one a
 // heartbeat interval, and then tries the others: it reaches the new node
 // at most that many intervals after its last heartbeat, which was at most
 // one interval before the failover. Half an interval more is slack.
 func TakeoverLease(heartbeat time.Duration) time.Duration {
-	return (DefaultHeartbeatAttempts+1)*heartbeat + heartbeat/2
+	return (licenses.DefaultHeartbeatAttempts+1)*heartbeat + heartbeat/2
 }
-
-// DefaultHeartbeatAttempts is the client's default (licenses.Options).
-const DefaultHeartbeatAttempts = 5
 
 // checkHAL checks that the features and the HAL flags agree, and returns
 // the HAL_SERVERS the node serves (nil on a single node). Each refusal is
@@ -46,7 +45,7 @@ func checkHAL(features []*engine.Feature, cfg *HALConfig) ([]string, error) {
 	var halF, single *engine.Feature
 	for _, f := range features {
 		if len(f.HALServers) == 0 {
-			single = cmpOr(single, f)
+			single = cmp.Or(single, f)
 			continue
 		}
 		if halF == nil {
@@ -69,13 +68,6 @@ func checkHAL(features []*engine.Feature, cfg *HALConfig) ([]string, error) {
 		return nil, nil
 	}
 	return halF.HALServers, checkHALFlags(halF, cfg)
-}
-
-func cmpOr(a, b *engine.Feature) *engine.Feature {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // checkHALFlags checks a HAL node's flags against its license.

@@ -310,7 +310,7 @@ func (s *Server) Reload(why string) ([]string, error) {
 		s.local = features
 		s.mu.Unlock()
 		s.log.Info("reloaded the license files: this HAL node serves them when it takes over; reload the serving node to change what the set serves")
-		return featureNames(features), nil
+		return engine.Names(features), nil
 	}
 	res := s.engine.Submit(engine.SetFeatures{Now: s.clock.Now(), Features: features, Detail: why})
 	if res.Err != nil {
@@ -321,12 +321,4 @@ func (s *Server) Reload(why string) ([]string, error) {
 	s.local = features
 	s.mu.Unlock()
 	return res.Reply.([]string), nil
-}
-
-func featureNames(fs []*engine.Feature) []string {
-	names := make([]string, len(fs))
-	for i, f := range fs {
-		names[i] = f.Name
-	}
-	return names
 }
