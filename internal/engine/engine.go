@@ -88,7 +88,7 @@ type Config struct {
 	// the time the ledger had seen, now the clock's. Once per finding.
 	OnWindback func(newest, now time.Time)
 	// Replicated makes the engine a HAL node's ledger: batches go through
-	// the Log (SetLog) and are applied by ApplyEntry on every node;
+	// the Log (SetLog) and are applied by ApplyEntries on every node;
 	// heartbeat times are not written (a node that starts serving gives
 	// every session a fresh lease, see Promote); and the clock mark is
 	// written with every entry, so that it is the same on every node.

@@ -12,8 +12,8 @@ import (
 
 // Log replicates batches of commands: a HAL node's raft log (package hal).
 // Propose hands it one batch, encoded; it returns once the entry is
-// committed on a majority and applied on this node by ApplyEntry, with the
-// results ApplyEntry gave, or one refusal for the whole batch (not_primary,
+// committed on a majority and applied on this node by ApplyEntries, with
+// the results it gave, or one refusal for the whole batch (not_primary,
 // no_quorum) when it could not be committed here.
 type Log interface {
 	Propose(entry []byte) ([]Result, *wire.Error)
@@ -142,15 +142,6 @@ func refuseAll(n int, err *wire.Error) []Result {
 type Entry struct {
 	Index uint64
 	Data  []byte
-}
-
-// ApplyEntry applies one committed log entry (see ApplyEntries).
-func (e *Engine) ApplyEntry(index uint64, data []byte) ([]Result, error) {
-	res, err := e.ApplyEntries([]Entry{{Index: index, Data: data}})
-	if err != nil {
-		return nil, err
-	}
-	return res[0], nil
 }
 
 // ApplyEntries applies committed log entries, in order, on every node: the

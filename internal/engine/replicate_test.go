@@ -58,12 +58,13 @@ func (r *replicas) Propose(entry []byte) ([]Result, *wire.Error) {
 	index := uint64(len(r.entries))
 	var out []Result
 	for i, e := range r.engines {
-		res, err := e.ApplyEntry(index, entry)
+		res, err := e.ApplyEntries([]Entry{{Index: index, Data: entry}})
 		if err != nil {
 			r.t.Errorf("node %d: %v", i, err)
+			continue
 		}
 		if i == 0 {
-			out = res
+			out = res[0]
 		}
 	}
 	return out, nil
@@ -126,7 +127,7 @@ func TestReplicaSkipsAppliedEntries(t *testing.T) {
 	lead.Submit(SetFeatures{Now: testNow, Features: []*Feature{{Name: "f", Version: "1.0", Count: 1, HostOK: true}}})
 	lead.Submit(Checkout{Now: testNow, Client: client(1), RequestID: "r", CheckoutID: "c1", Feature: "f"})
 	follower := r.engines[1]
-	if res, err := follower.ApplyEntry(2, r.entries[1]); err != nil || res != nil {
+	if res, err := follower.ApplyEntries([]Entry{{Index: 2, Data: r.entries[1]}}); err != nil || res[0] != nil {
 		t.Fatalf("entry 2 again: %v %v, want skipped", res, err)
 	}
 	if in, _ := follower.InUse("f"); in != 1 {
