@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/floatlic/floatlic/internal/demo"
 	"github.com/floatlic/floatlic/internal/store"
+	"github.com/floatlic/floatlic/internal/store/storetest"
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
@@ -120,31 +120,12 @@ func TestDamagedDatabaseRefusesToStart(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	p.cmd.Wait()
 	db := filepath.Join(dir, "data", "licd.db")
-	damagePage(t, db, 4)
+	storetest.DamagePage(t, db, 4)
 	_, stderr, code := run(t, "licd", args...)
 	if code != 2 {
 		t.Fatalf("licd on a damaged database: exit %d, want 2; stderr %q", code, stderr)
 	}
 	oneLine(t, stderr, db, "quick_check", "backup")
-}
-
-// damagePage overwrites page n (from 1) of the database at path with
-// garbage, as a failing disk would.
-func damagePage(t *testing.T, path string, n int64) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	head := make([]byte, 18)
-	if _, err := f.ReadAt(head, 0); err != nil {
-		t.Fatal(err)
-	}
-	size := int64(head[16])<<8 | int64(head[17])
-	if _, err := f.WriteAt(bytes.Repeat([]byte{0xff}, int(size)), (n-1)*size); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // An admin token file other users can write to stops licd at start; one

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/store/storetest"
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
@@ -79,7 +80,7 @@ func TestOpenRefusesADamagedFile(t *testing.T) {
 		}
 	}
 	s.Close()
-	damagePage(t, path, 5)
+	storetest.DamagePage(t, path, 5)
 	_, err := Open(path, Options{})
 	if !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("open a damaged file: %v, want ErrCorrupt", err)
@@ -91,24 +92,5 @@ func TestOpenRefusesADamagedFile(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "\n") {
 		t.Errorf("error is not one line: %q", err)
-	}
-}
-
-// damagePage overwrites page n (from 1) of the closed database at path with
-// garbage, as a failing disk would.
-func damagePage(t *testing.T, path string, n int64) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	head := make([]byte, 18)
-	if _, err := f.ReadAt(head, 0); err != nil {
-		t.Fatal(err)
-	}
-	size := int64(head[16])<<8 | int64(head[17])
-	if _, err := f.WriteAt([]byte(strings.Repeat("\xff", int(size))), (n-1)*size); err != nil {
-		t.Fatal(err)
 	}
 }
