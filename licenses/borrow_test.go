@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/clientstate/clientstatetest"
 	"github.com/floatlic/floatlic/internal/clock"
 	"github.com/floatlic/floatlic/internal/servertest"
 	"github.com/floatlic/floatlic/licenses"
@@ -158,7 +159,7 @@ func TestBorrowTamperedToken(t *testing.T) {
 			if _, err := c.Borrow(ctx, "cad_pro", "", 4); err != nil {
 				t.Fatal(err)
 			}
-			editStateToken(t, dir, "borrows", edit)
+			clientstatetest.Edit(t, dir, "borrows", edit)
 			srv.Stop()
 			_, err := c.Checkout(ctx, "cad_pro", "")
 			wantCode(t, err, licenses.CodeTokenInvalid)

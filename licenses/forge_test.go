@@ -2,35 +2,16 @@ package licenses_test
 
 import (
 	"crypto/ed25519"
-	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/clientstate/clientstatetest"
 	"github.com/floatlic/floatlic/internal/licfile"
 	"github.com/floatlic/floatlic/internal/servertest"
 	"github.com/floatlic/floatlic/internal/token"
 	"github.com/floatlic/floatlic/licenses"
 )
-
-// forgeStateToken is the attack of issue 17: the user makes a key pair,
-// edits the first token of list in the state file, signs it again with the
-// new key and puts the new public key where the client used to look for
-// the server's. sign, when set, signs instead of the user's own key.
-func forgeStateToken(t *testing.T, dir, list string, sign ed25519.PrivateKey, edit func(map[string]any)) {
-	t.Helper()
-	rewriteStateToken(t, dir, list, edit, func(raw []byte, rec map[string]any, _ string) string {
-		pub, own, err := ed25519.GenerateKey(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sign == nil {
-			sign = own
-		}
-		rec["server_key"] = token.EncodeKey(pub)
-		return base64.RawURLEncoding.EncodeToString(ed25519.Sign(sign, raw))
-	})
-}
 
 // forgery is one way a user may try to stretch a stored token.
 type forgery struct {
@@ -111,7 +92,7 @@ func TestForgedBorrowRefused(t *testing.T) {
 			if f.server {
 				key = serverKey(t, srv)
 			}
-			forgeStateToken(t, dir, "borrows", key, func(p map[string]any) { f.edit(t, p) })
+			clientstatetest.Forge(t, dir, "borrows", key, func(p map[string]any) { f.edit(t, p) })
 			lic, err := c.Checkout(ctx, "cad_pro", "")
 			if err != nil || lic.Source() != licenses.FromServer {
 				t.Fatalf("online checkout: %v, want one from the server, not the forged borrow", err)
@@ -149,7 +130,7 @@ func TestForgedGraceRefused(t *testing.T) {
 			if f.server {
 				key = serverKey(t, srv)
 			}
-			forgeStateToken(t, dir, "graces", key, func(p map[string]any) { f.edit(t, p) })
+			clientstatetest.Forge(t, dir, "graces", key, func(p map[string]any) { f.edit(t, p) })
 			wantGrace(t, c, "cad_pro", licenses.GraceNone)
 			srv.Stop()
 			_, err = c.Checkout(ctx, "cad_pro", "")

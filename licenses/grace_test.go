@@ -1,14 +1,11 @@
 package licenses_test
 
 import (
-	"encoding/base64"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/clientstate/clientstatetest"
 	"github.com/floatlic/floatlic/internal/clock"
 	"github.com/floatlic/floatlic/internal/servertest"
 	"github.com/floatlic/floatlic/licenses"
@@ -213,55 +210,11 @@ func TestGraceTamperedToken(t *testing.T) {
 			if _, err := c.Checkout(ctx, "cad_pro", ""); err != nil {
 				t.Fatal(err)
 			}
-			editStateToken(t, dir, "graces", edit)
+			clientstatetest.Edit(t, dir, "graces", edit)
 			srv.Stop()
 			_, err := c.Checkout(ctx, "cad_pro", "")
 			wantCode(t, err, licenses.CodeTokenInvalid)
 		})
-	}
-}
-
-// editStateToken rewrites the payload of the first token in the state
-// file's list (graces or borrows), keeping the old signature.
-func editStateToken(t *testing.T, dir, list string, edit func(map[string]any)) {
-	t.Helper()
-	rewriteStateToken(t, dir, list, edit, func(_ []byte, _ map[string]any, sig string) string { return sig })
-}
-
-// rewriteStateToken edits the payload of the first token in the state
-// file's list and stores it with the signature sign gives for the new
-// payload; sign may change the record too.
-func rewriteStateToken(t *testing.T, dir, list string, edit func(map[string]any),
-	sign func(payload []byte, rec map[string]any, oldSig string) string) {
-	t.Helper()
-	path := filepath.Join(dir, "state.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st map[string]any
-	if err := json.Unmarshal(data, &st); err != nil {
-		t.Fatal(err)
-	}
-	rec := st[list].([]any)[0].(map[string]any)
-	payload, sig, _ := strings.Cut(rec["token"].(string), ".")
-	raw, err := base64.RawURLEncoding.DecodeString(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p map[string]any
-	if err := json.Unmarshal(raw, &p); err != nil {
-		t.Fatal(err)
-	}
-	edit(p)
-	raw, _ = json.Marshal(p)
-	rec["token"] = base64.RawURLEncoding.EncodeToString(raw) + "." + sign(raw, rec, sig)
-	if exp, ok := p["expires"]; ok && list == "borrows" {
-		rec["expires"] = exp // make the record agree, as a careful cheat would
-	}
-	data, _ = json.Marshal(st)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -1,16 +1,13 @@
 package licborrow_test
 
 import (
-	"crypto/ed25519"
-	"encoding/base64"
-	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/floatlic/floatlic/internal/cli/licborrow"
+	"github.com/floatlic/floatlic/internal/clientstate/clientstatetest"
 	"github.com/floatlic/floatlic/internal/servertest"
 )
 
@@ -26,48 +23,6 @@ func vendorEnv(t *testing.T, srv *servertest.Server) []string {
 	return []string{licborrow.EnvVendorPub + "=" + lines[len(lines)-1]}
 }
 
-// forge is the attack of issue 17 against the state file: edit the first
-// token of list, sign it again with a key pair the user made, and store the
-// new public key where the server's used to be.
-func forge(t *testing.T, state, list string, edit func(map[string]any)) {
-	t.Helper()
-	path := filepath.Join(state, "state.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st map[string]any
-	if err := json.Unmarshal(data, &st); err != nil {
-		t.Fatal(err)
-	}
-	rec := st[list].([]any)[0].(map[string]any)
-	enc := base64.RawURLEncoding
-	payload, _, _ := strings.Cut(rec["token"].(string), ".")
-	raw, err := enc.DecodeString(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p map[string]any
-	if err := json.Unmarshal(raw, &p); err != nil {
-		t.Fatal(err)
-	}
-	edit(p)
-	if exp, ok := p["expires"]; ok {
-		rec["expires"] = exp
-	}
-	raw, _ = json.Marshal(p)
-	pub, key, err := ed25519.GenerateKey(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec["token"] = enc.EncodeToString(raw) + "." + enc.EncodeToString(ed25519.Sign(key, raw))
-	rec["server_key"] = base64.StdEncoding.EncodeToString(pub)
-	data, _ = json.Marshal(st)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestE2EForgedBorrowRefused: a borrow re-signed by the user for a year
 // does not run offline; the genuine one did.
 func TestE2EForgedBorrowRefused(t *testing.T) {
@@ -81,7 +36,7 @@ func TestE2EForgedBorrowRefused(t *testing.T) {
 	if out, stderr, code := runEnv(t, state, ve, "checkout", "solver", "--hold", "10ms"); code != 0 || !strings.Contains(out, "borrow") {
 		t.Fatalf("checkout from the genuine borrow, offline: exit %d\n%s%s", code, out, stderr)
 	}
-	forge(t, state, "borrows", func(p map[string]any) {
+	clientstatetest.Forge(t, state, "borrows", nil, func(p map[string]any) {
 		p["expires"] = time.Now().Add(365 * 24 * time.Hour).UTC().Format(time.RFC3339)
 	})
 	out, stderr, code := runEnv(t, state, ve, "checkout", "solver", "--hold", "10ms")
@@ -102,7 +57,7 @@ func TestE2EForgedGraceRefused(t *testing.T) {
 	if out, stderr, code := runEnv(t, state, ve, "checkout", "cad_pro", "--server", srv.Addr, "--hold", "10ms", "--allow-grace"); code != 0 {
 		t.Fatalf("checkout: exit %d\n%s%s", code, out, stderr)
 	}
-	forge(t, state, "graces", func(p map[string]any) { p["grace_hours"] = 168 })
+	clientstatetest.Forge(t, state, "graces", nil, func(p map[string]any) { p["grace_hours"] = 168 })
 	srv.Stop()
 	out, stderr, code := runEnv(t, state, ve, "checkout", "cad_pro", "--server", srv.Addr, "--hold", "10ms", "--allow-grace")
 	if code != 1 || !strings.HasPrefix(stderr, "licborrow: token_invalid: ") {
