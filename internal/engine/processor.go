@@ -110,12 +110,6 @@ func (e *Engine) lead() {
 	clear(e.batch)
 	e.qmu.Lock()
 	defer e.qmu.Unlock()
-	e.passLead()
-}
-
-// passLead hands the lead to the first command queued, or ends it. qmu is
-// held.
-func (e *Engine) passLead() {
 	if len(e.queue) > 0 {
 		e.queue[0].res <- outcome{lead: true} // buffered: never blocks
 		return
@@ -163,13 +157,14 @@ func (e *Engine) gather() { runtime.Gosched() }
 // applyBatch applies a batch in one transaction and replies to each command
 // only after the commit.
 func (e *Engine) applyBatch(batch []*pending) {
-	cmds := make([]Command, len(batch))
-	for i, p := range batch {
-		cmds[i] = p.cmd
-	}
+	results := make([]Result, len(batch))
 	e.mu.Lock()
 	t := &txn{e: e}
-	results, now := e.applyCommands(t, cmds)
+	var now time.Time
+	for i, p := range batch {
+		results[i] = p.cmd.apply(e, t)
+		now = maxTime(now, p.cmd.time())
+	}
 	e.saw(t, now)
 	if len(e.flushing) == 0 && now.Sub(e.lastFlush) >= e.cfg.FlushPeriod {
 		e.startFlush()
@@ -199,18 +194,6 @@ func (e *Engine) applyBatch(batch []*pending) {
 	for i, p := range batch {
 		p.res <- outcome{Result: results[i]}
 	}
-}
-
-// applyCommands applies cmds in t and returns their results and the
-// latest of their times.
-func (e *Engine) applyCommands(t *txn, cmds []Command) ([]Result, time.Time) {
-	results := make([]Result, len(cmds))
-	var now time.Time
-	for i, c := range cmds {
-		results[i] = c.apply(e, t)
-		now = maxTime(now, c.time())
-	}
-	return results, now
 }
 
 // fail handles a batch that could not be committed: memory goes back to what
@@ -273,9 +256,6 @@ func (e *Engine) noteHealth(err error) {
 // flush under way, or one due at now. Heartbeats start no batch, so the
 // caller drives the flush by submitting Flush commands while this holds.
 func (e *Engine) FlushDue(now time.Time) bool {
-	if e.cfg.Replicated {
-		return false // heartbeat times are not written (see Promote)
-	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return len(e.flushing) > 0 || (len(e.dirty) > 0 && now.Sub(e.lastFlush) >= e.cfg.FlushPeriod)

@@ -170,9 +170,12 @@ func (e *Engine) ApplyEntries(entries []Entry) ([][]Result, error) {
 		if en.Index <= last {
 			continue
 		}
-		var at time.Time
-		out[i], at = e.applyCommands(t, batches[i])
-		now, last = maxTime(now, at), en.Index
+		out[i] = make([]Result, len(batches[i]))
+		for j, c := range batches[i] {
+			out[i][j] = c.apply(e, t)
+			now = maxTime(now, c.time())
+		}
+		last = en.Index
 		n += len(batches[i])
 	}
 	if last == e.applied {
