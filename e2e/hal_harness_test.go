@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/childproc"
 	"github.com/floatlic/floatlic/internal/faultnet"
 	"github.com/floatlic/floatlic/internal/wire"
 )
@@ -127,21 +127,9 @@ func newHALCluster(t *testing.T, extra ...string) *halCluster {
 // cannot take one of them meanwhile.
 func reserveAddrs(t *testing.T, n int) (addrs []string, release func()) {
 	t.Helper()
-	var lns []net.Listener
-	release = func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-		lns = nil
-	}
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			release()
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		addrs = append(addrs, ln.Addr().String())
+	addrs, release, err := childproc.ReserveAddrs(n)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return addrs, release
 }

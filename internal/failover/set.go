@@ -3,7 +3,6 @@ package failover
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/childproc"
 	"github.com/floatlic/floatlic/internal/demo"
 	"github.com/floatlic/floatlic/internal/wire"
 	"github.com/floatlic/floatlic/licenses"
@@ -40,10 +40,11 @@ type node struct {
 // newSet writes a HAL set's files into dir (demo.SetupHAL, free loopback
 // ports) and returns it, not started.
 func newSet(licd, dir string, extra []string) (*set, error) {
-	addrs, err := freeAddrs(6)
+	addrs, release, err := childproc.ReserveAddrs(6)
 	if err != nil {
 		return nil, err
 	}
+	release()
 	files, err := demo.SetupHAL(dir, [3]string(addrs[:3]), [3]string(addrs[3:]))
 	if err != nil {
 		return nil, fmt.Errorf("set up the HAL set in %s: %w", dir, err)
@@ -65,7 +66,9 @@ func (s *set) start(id int) error {
 	defer logf.Close() // the child has its own copy
 	cmd := exec.Command(s.licd, append(s.files.ServeArgs(id), s.extra...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = childProcAttr()
+	// Ctrl-C reaches only licbench, which then stops the nodes; should it
+	// die without stopping them, Linux kills them.
+	cmd.SysProcAttr = childproc.Attr(syscall.SIGKILL)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start HAL node #%d: %w", id, err)
 	}
@@ -145,26 +148,4 @@ func (s *set) exited(skip int) error {
 // status fetches node id's own view of the set.
 func (s *set) status(ctx context.Context, id int) (*wire.Status, error) {
 	return licenses.FetchStatus(ctx, s.files.Clients[id-1], s.hc)
-}
-
-// freeAddrs returns n distinct free ports on 127.0.0.1. They are held open
-// together while picked, so they differ; another process may still take
-// one before licd listens on it.
-func freeAddrs(n int) ([]string, error) {
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	addrs := make([]string, 0, n)
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
-		}
-		lns = append(lns, ln)
-		addrs = append(addrs, ln.Addr().String())
-	}
-	return addrs, nil
 }

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/childproc"
 	"github.com/floatlic/floatlic/internal/demo"
 	"github.com/floatlic/floatlic/licenses"
 )
@@ -40,7 +41,7 @@ type halSet struct {
 //
 // They are started from one goroutine locked to its OS thread until the
 // last of them has exited: Linux sends a child its parent-death signal
-// (childProcAttr) when the thread that started it ends, not the process,
+// (childproc.Attr) when the thread that started it ends, not the process,
 // and Go may end an idle thread.
 func startHALSet(exe string, files demo.HALFiles, extra []string) (*halSet, error) {
 	s := &halSet{files: files, exits: make(chan *halNode, 3)}
@@ -73,7 +74,9 @@ func (s *halSet) startNode(exe string, id int, extra []string) error {
 	n.cmd = exec.Command(exe, n.args...)
 	n.cmd.Stdout = &prefixWriter{mu: &s.mu, w: Stdout, prefix: fmt.Sprintf("[%d] ", id)}
 	n.cmd.Stderr = &prefixWriter{mu: &s.mu, w: Stderr, prefix: fmt.Sprintf("[%d] ", id)}
-	n.cmd.SysProcAttr = childProcAttr()
+	// Ctrl-C reaches only the demo, which then stops the nodes one by one;
+	// should the demo die without stopping them, Linux sends them SIGTERM.
+	n.cmd.SysProcAttr = childproc.Attr(syscall.SIGTERM)
 	if err := n.cmd.Start(); err != nil {
 		return fmt.Errorf("start HAL node #%d: %w", id, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/childproc"
 	"github.com/floatlic/floatlic/internal/demo"
 	"github.com/floatlic/floatlic/internal/wire"
 	"github.com/floatlic/floatlic/licenses"
@@ -64,15 +64,11 @@ func startNode(t *testing.T, bin string, files demo.HALFiles, id int, logFile st
 // freeAddrs returns n distinct free loopback addresses.
 func freeAddrs(t *testing.T, n int) []string {
 	t.Helper()
-	var addrs []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		addrs = append(addrs, ln.Addr().String())
+	addrs, release, err := childproc.ReserveAddrs(n)
+	if err != nil {
+		t.Fatal(err)
 	}
+	release()
 	return addrs
 }
 

@@ -1,8 +1,0 @@
-//go:build !unix
-
-package licd
-
-import "syscall"
-
-// childProcAttr is nil where process groups do not exist.
-func childProcAttr() *syscall.SysProcAttr { return nil }
