@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,4 +136,26 @@ func TestSingle(t *testing.T) {
 	if err := c.Exited(); err != nil {
 		t.Error(err)
 	}
+
+	t.Run("a crash is reported", func(t *testing.T) {
+		c.mu.Lock()
+		p := c.nodes[0].proc
+		c.mu.Unlock()
+		if err := p.cmd.Process.Kill(); err != nil { // not through Kill: a crash
+			t.Fatal(err)
+		}
+		<-p.done
+		if err := c.Exited(); err == nil || !strings.Contains(err.Error(), "node #1 exited (signal: killed)") {
+			t.Errorf("Exited() = %v, want node #1 exited (signal: killed)", err)
+		}
+		if _, err := c.WaitServing(waitLimit); err == nil {
+			t.Error("WaitServing succeeded after a crash")
+		}
+		if err := c.Start(1); err != nil {
+			t.Fatal(err)
+		}
+		if c.Exited() == nil {
+			t.Error("Exited() forgot the crash after a restart")
+		}
+	})
 }
