@@ -89,17 +89,22 @@ func (c *Cluster) servingOf(vs []view) int {
 // it. It gives up after timeout, or at once when a node has exited by
 // itself (Exited), with what each node thinks.
 func (c *Cluster) WaitServing(timeout time.Duration) (int, error) {
+	return c.WaitServedBy(0, timeout)
+}
+
+// WaitServedBy is WaitServing for node want to serve (0: any node).
+func (c *Cluster) WaitServedBy(want int, timeout time.Duration) (int, error) {
 	deadline := time.Now().Add(timeout)
 	for {
 		if err := c.Exited(); err != nil {
 			return 0, err
 		}
 		vs := c.views()
-		if id := c.servingOf(vs); id != 0 {
+		if id := c.servingOf(vs); id != 0 && (want == 0 || id == want) {
 			return id, nil
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("no serving node that every answering node agrees on after %v: %s", timeout, c.describe(vs))
+			return 0, fmt.Errorf("no serving node (want %d) that every answering node agrees on after %v: %s", want, timeout, c.describe(vs))
 		}
 		time.Sleep(pollEvery)
 	}

@@ -110,7 +110,7 @@ func (c Checkout) apply(e *Engine, t *txn) Result {
 				return refuse(wire.CodeBadRequest, "request_id %q was used for feature %s", c.RequestID, co.Feature)
 			}
 			e.touch(s, c.Now)
-			return Result{Reply: e.checkoutReply(co)}
+			return Result{Reply: e.checkoutReply(co, s, c.Now)}
 		}
 	}
 	n := max(c.Count, 1)
@@ -131,7 +131,7 @@ func (c Checkout) apply(e *Engine, t *txn) Result {
 	ev := clientEvent(wire.EventGrant, c.Now, c.Client, f.Name)
 	ev.Checkout, ev.Count = co.ID, n
 	t.event(ev)
-	return Result{Reply: e.checkoutReply(co)}
+	return Result{Reply: e.checkoutReply(co, s, c.Now)}
 }
 
 // admit checks a request for n licenses of a feature against its license and
@@ -200,7 +200,7 @@ func (e *Engine) caller(c wire.Client) (*session, Result) {
 
 func (e *Engine) newSession(t *txn, c wire.Client, now time.Time) *session {
 	s := &session{Session: store.Session{ID: c.Session, User: c.User, Host: c.Host, PID: c.PID,
-		Created: now, LastHeartbeat: now}, handle: wire.SessionHandle(c.Session)}
+		Created: now, LastHeartbeat: now}, handle: wire.SessionHandle(c.Session), stored: now}
 	e.sessions[s.ID] = s
 	t.write(func(tx *store.Tx) { tx.InsertSession(s.Session) })
 	return s
@@ -218,10 +218,12 @@ func (e *Engine) touch(s *session, now time.Time) {
 	}
 }
 
-func (e *Engine) checkoutReply(co *store.Checkout) wire.CheckoutReply {
+// checkoutReply is the reply to a checkout of session s at now; its lease
+// is the one promised from now.
+func (e *Engine) checkoutReply(co *store.Checkout, s *session, now time.Time) wire.CheckoutReply {
 	f := e.feature(co.Feature)
 	r := wire.CheckoutReply{CheckoutID: co.ID, Feature: co.Feature, Version: co.Version,
-		Count: co.Count, Since: co.Since, LeaseSeconds: e.cfg.Lease.Seconds()}
+		Count: co.Count, Since: co.Since, LeaseSeconds: e.promised(s, now).Sub(now).Seconds()}
 	if f != nil {
 		r.Expires = f.Expire
 	}
@@ -250,7 +252,7 @@ func (h Heartbeat) apply(e *Engine, _ *txn) Result {
 	for i, c := range s.checkouts {
 		ids[i] = c.ID
 	}
-	return Result{Reply: wire.HeartbeatReply{LeaseUntil: s.leaseUntil, Checkouts: ids}}
+	return Result{Reply: wire.HeartbeatReply{LeaseUntil: e.promised(s, h.Now), Checkouts: ids}}
 }
 
 // Flush writes the next chunk of heartbeat times, and starts a flush if one

@@ -103,8 +103,11 @@ type session struct {
 	store.Session
 	handle     string // what status and remove name it by (wire.SessionHandle)
 	leaseUntil time.Time
-	checkouts  []*store.Checkout
-	dirty      bool // in Engine.dirty: its heartbeat time is not yet written
+	// stored is the last heartbeat time written to the store: what a
+	// restart continues the lease from (see promised).
+	stored    time.Time
+	checkouts []*store.Checkout
+	dirty     bool // in Engine.dirty: its heartbeat time is not yet written
 }
 
 func (s *session) byRequest(id string) *store.Checkout {
@@ -223,7 +226,8 @@ func (e *Engine) load(now time.Time) error {
 	e.newest = maxTime(e.newest, snap.Newest) // a reload after a failed commit never lowers it
 	e.markTime = snap.Newest
 	for _, s := range snap.Sessions {
-		e.sessions[s.ID] = &session{Session: s, handle: wire.SessionHandle(s.ID), leaseUntil: e.restoredLease(s.LastHeartbeat, now)}
+		e.sessions[s.ID] = &session{Session: s, handle: wire.SessionHandle(s.ID), leaseUntil: e.restoredLease(s.LastHeartbeat, now),
+			stored: s.LastHeartbeat}
 	}
 	for i := range snap.Checkouts {
 		c := &snap.Checkouts[i]
@@ -253,6 +257,22 @@ func (e *Engine) load(now time.Time) error {
 // heartbeat is at last: its own, or the floor for live clients to reach us.
 func (e *Engine) restoredLease(last, now time.Time) time.Time {
 	return maxTime(last.Add(e.cfg.Lease), now.Add(e.cfg.RestartFloor))
+}
+
+// promised is the end of the lease the session is told it has at now: the
+// time until which its licenses are its own, whatever happens to the server.
+// Its lease runs on in memory to now + Lease, but a crash loses heartbeat
+// times not yet written, and a restart continues the lease only from the
+// stored one, or for RestartFloor. So a single server promises no more than
+// a restart at now would keep: the chaos suite found a restarted licd
+// reclaiming a seat before the lease end it had told its client. A HAL
+// node's successor gives every session server.TakeoverLease, which covers
+// the whole lease.
+func (e *Engine) promised(s *session, now time.Time) time.Time {
+	if e.cfg.Replicated {
+		return s.leaseUntil
+	}
+	return minTime(s.leaseUntil, e.restoredLease(s.stored, now))
 }
 
 func (e *Engine) useOf(feature string) *use {

@@ -283,6 +283,7 @@ func (e *Engine) flushNext(t *txn, n int) {
 	for _, id := range e.flushing[:n] {
 		if s := e.sessions[id]; s != nil {
 			t.write(func(tx *store.Tx) { tx.Heartbeat(id, s.LastHeartbeat) })
+			s.stored = s.LastHeartbeat
 		}
 	}
 	e.flushing = e.flushing[n:]
@@ -295,6 +296,13 @@ func (e *Engine) flushNext(t *txn, n int) {
 // caller's goroutine; the store serialises it with the batches' writes.
 func (e *Engine) PruneEvents() (int64, error) {
 	return e.store.PruneEvents(e.cfg.KeepEvents)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -130,7 +130,7 @@ type CheckoutReply struct {
 	Version          string    `json:"version"` // the license's version
 	Count            int       `json:"count"`
 	Since            time.Time `json:"since"`
-	LeaseSeconds     float64   `json:"lease_seconds"`
+	LeaseSeconds     float64   `json:"lease_seconds"` // the lease guaranteed from this request on (see HeartbeatReply)
 	HeartbeatSeconds float64   `json:"heartbeat_seconds"`
 	Expires          string    `json:"expires"` // license EXPIRE: YYYY-MM-DD or permanent
 	// GraceToken is an inactive grace token, set for features with GRACE.
@@ -150,7 +150,10 @@ type HeartbeatRequest struct {
 // HeartbeatReply confirms the lease and lists the checkouts the server holds
 // for the session, so the client sees any that were removed.
 type HeartbeatReply struct {
-	Instance         string    `json:"instance"`
+	Instance string `json:"instance"`
+	// LeaseUntil is the end of the lease the server guarantees: until then
+	// the session's licenses are its own, even across a server crash. The
+	// server may keep the session longer.
 	LeaseUntil       time.Time `json:"lease_until"`
 	HeartbeatSeconds float64   `json:"heartbeat_seconds"`
 	Checkouts        []string  `json:"checkouts"`

@@ -1,0 +1,60 @@
+package chaos
+
+import (
+	"flag"
+	"os"
+	"testing"
+	"time"
+)
+
+// The short runs go with every `go test ./...`; a long one is
+//
+//	go test ./chaos -run 'TestChaos/' -timeout 0 -v -chaos.duration 30m -chaos.seed 7
+//
+// (see RELIABILITY.md). A seed fixes the fault schedule and the clients'
+// choices; the timing of a real cluster does the rest, so a replay is
+// close to, not exactly, the run that found a violation.
+var (
+	seedFlag     = flag.Uint64("chaos.seed", 0, "run this seed only (0: the regression seeds)")
+	durationFlag = flag.Duration("chaos.duration", 0, "load and faults per run (0: the short default)")
+	outFlag      = flag.String("chaos.out", os.TempDir(), "dir for porcupine's visualisation of a failing history")
+)
+
+// regressionSeeds are run by default: seeds that once found a violation,
+// each with what it was, and seeds that give the faults a wide spread.
+var regressionSeeds = []uint64{1}
+
+const shortRun = 20 * time.Second
+
+func TestChaos(t *testing.T) {
+	seeds := regressionSeeds
+	if *seedFlag != 0 {
+		seeds = []uint64{*seedFlag}
+	}
+	d := shortRun
+	if *durationFlag > 0 {
+		d = *durationFlag
+	}
+	for _, hal := range []bool{false, true} {
+		for _, seed := range seeds {
+			name := "single"
+			if hal {
+				name = "hal"
+			}
+			t.Run(name, func(t *testing.T) {
+				runAndCheck(t, Config{Licd: licdBin, Dir: t.TempDir(), HAL: hal, Seed: seed, Duration: d, Out: *outFlag, CheckTimeout: time.Minute, Log: t.Logf})
+			})
+		}
+	}
+}
+
+func runAndCheck(t *testing.T, cfg Config) {
+	rep, err := Run(cfg)
+	if err != nil {
+		t.Fatalf("seed %d: %v", cfg.Seed, err)
+	}
+	t.Log(rep.String())
+	if len(rep.Violations) > 0 {
+		t.Errorf("%d violations; replay: go test ./chaos -run 'TestChaos/%s' -v -chaos.seed %d", len(rep.Violations), rep.Mode, cfg.Seed)
+	}
+}
