@@ -40,6 +40,7 @@ type ledger struct {
 	seats     []seat
 	expirable []string
 	pending   []Input
+	sum       uint64 // hash of the rest (see sealed): most unequal ledgers differ in it
 }
 
 func seatLess(a, b seat) int {
@@ -65,7 +66,7 @@ func boolCmp(a, b bool) int {
 func (l ledger) withSeats(seats []seat) ledger {
 	slices.SortFunc(seats, seatLess)
 	l.seats = seats
-	return l
+	return l.sealed()
 }
 
 func (l ledger) with(s seat) ledger {
@@ -93,7 +94,7 @@ func (l ledger) expire(session string) ledger {
 		l.expirable = append(slices.Clone(l.expirable), session)
 		slices.Sort(l.expirable)
 	}
-	return l
+	return l.sealed()
 }
 
 // renew: the session renewed its lease, it cannot be ended now.
@@ -101,7 +102,7 @@ func (l ledger) renew(session string) ledger {
 	if slices.Contains(l.expirable, session) {
 		l.expirable = slices.DeleteFunc(slices.Clone(l.expirable), func(s string) bool { return s == session })
 	}
-	return l
+	return l.sealed()
 }
 
 // pend adds a request that may take effect later.
@@ -111,12 +112,12 @@ func (l ledger) pend(in Input) ledger {
 		l.pending = append(slices.Clone(l.pending), in)
 		slices.SortFunc(l.pending, inputLess)
 	}
-	return l
+	return l.sealed()
 }
 
 func (l ledger) done(i int) ledger {
 	l.pending = slices.Delete(slices.Clone(l.pending), i, i+1)
-	return l
+	return l.sealed()
 }
 
 // find returns the index of the seat that matches, or -1.
@@ -129,7 +130,13 @@ func (l ledger) hasID(id string) bool {
 }
 
 func (l ledger) equal(m ledger) bool {
-	return slices.Equal(l.seats, m.seats) && slices.Equal(l.expirable, m.expirable) && slices.Equal(l.pending, m.pending)
+	return l.sum == m.sum && slices.Equal(l.seats, m.seats) && slices.Equal(l.expirable, m.expirable) && slices.Equal(l.pending, m.pending)
+}
+
+// sealed returns l with its hash computed; every change ends with it.
+func (l ledger) sealed() ledger {
+	l.sum = l.hash()
+	return l
 }
 
 func (l ledger) hash() uint64 {
@@ -202,7 +209,7 @@ func unseen(l ledger, count int) []ledger {
 func NewModel(count map[string]int) porcupine.Model {
 	m := porcupine.NondeterministicModel{
 		Partition: byFeature,
-		Init:      func() []any { return []any{ledger{}} },
+		Init:      func() []any { return []any{ledger{}.sealed()} },
 		Step: func(state, input, output any) []any {
 			in, out := input.(Input), output.(Output)
 			l, n := state.(ledger), count[in.Feature]
@@ -226,7 +233,7 @@ func NewModel(count map[string]int) porcupine.Model {
 			return all
 		},
 		Equal:             func(a, b any) bool { return a.(ledger).equal(b.(ledger)) },
-		Hash:              func(state any) uint64 { return state.(ledger).hash() },
+		Hash:              func(state any) uint64 { return state.(ledger).sum },
 		DescribeOperation: describeOp,
 		DescribeState:     describeLedger,
 	}

@@ -167,9 +167,10 @@ func Run(cfg Config) (*Report, error) {
 	cfg.Log("porcupine: %s in %s", res, time.Since(t0).Round(time.Millisecond))
 	rep.Linearizability = string(res)
 	rep.Violations = append(rep.Violations, v...)
-	if len(rep.Violations) > 0 {
-		if err := os.WriteFile(filepath.Join(cfg.Dir, "logs.txt"), []byte(tails(c)), 0o644); err == nil {
-			cfg.Log("node logs: %s", filepath.Join(cfg.Dir, "logs.txt"))
+	if len(rep.Violations) > 0 && cfg.Out != "" {
+		logs := filepath.Join(cfg.Out, fmt.Sprintf("floatlic-chaos-%s-%d.log", mode, cfg.Seed))
+		if err := os.WriteFile(logs, []byte(tails(c)), 0o644); err == nil {
+			cfg.Log("node logs: %s", logs)
 		}
 	}
 	return rep, nil

@@ -136,6 +136,8 @@ type use struct{ inUse, borrowed int }
 type Engine struct {
 	cfg   Config
 	store *store.Store
+	// restarted: the ledger held events when loaded (for plantedBug only).
+	restarted bool
 
 	features atomic.Pointer[map[string]*Feature] // replaced whole on reload; read without the lock
 
@@ -222,6 +224,7 @@ func (e *Engine) load(now time.Time) error {
 	e.dirty = nil
 	e.flushing = nil
 	e.seq = snap.LastSeq
+	e.restarted = snap.LastSeq > 0
 	e.lastFlush = now
 	e.newest = maxTime(e.newest, snap.Newest) // a reload after a failed commit never lowers it
 	e.markTime = snap.Newest
