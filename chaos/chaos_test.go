@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -46,7 +47,7 @@ func TestChaos(t *testing.T) {
 			if hal {
 				name = "hal"
 			}
-			t.Run(name, func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/seed-%d", name, seed), func(t *testing.T) {
 				runAndCheck(t, Config{Licd: licdBin, Dir: t.TempDir(), HAL: hal, Seed: seed, Duration: d, Out: *outFlag,
 					CheckTimeout: max(time.Minute, 3*d), Log: t.Logf})
 			})
@@ -61,7 +62,7 @@ func runAndCheck(t *testing.T, cfg Config) {
 	}
 	t.Log(rep.String())
 	if len(rep.Violations) > 0 {
-		t.Errorf("%d violations; replay: go test ./chaos -run 'TestChaos/%s' -v -chaos.seed %d", len(rep.Violations), rep.Mode, cfg.Seed)
+		t.Errorf("%d violations; replay: go test ./chaos -run 'TestChaos/%s/' -v -chaos.seed %d", len(rep.Violations), rep.Mode, cfg.Seed)
 	}
 }
 

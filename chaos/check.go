@@ -64,7 +64,8 @@ func porcupineHistory(ops []Op) []porcupine.Operation {
 			case len(lost[in]) == 0:
 				emit(op, op.Call)
 			default:
-				emit(settled(op, lost[in]), lost[in][0].Call)
+				answer, from := settled(op, lost[in])
+				emit(answer, from)
 				delete(lost, in)
 			}
 		}
@@ -79,18 +80,22 @@ func porcupineHistory(ops []Op) []porcupine.Operation {
 	return out
 }
 
-// settled is the answer to a request some earlier attempts of which got no
-// reply. A grant names the one checkout or borrow they all asked for; a
-// denial or a release of 1 shows that none of them took effect; a release
-// of 0 may have been an earlier attempt's doing (released: any).
-func settled(answer Op, lost []Op) Op {
+// settled is the answer to a request some earlier attempts of which got
+// no reply, and when it may have taken effect. A grant names the one
+// checkout or borrow they all asked for, granted at any of them; a
+// release of 0 may have been an earlier attempt's doing (released: any).
+// A denial, or a release of 1, shows that none of them took effect: the
+// answer stands alone, which keeps porcupine from trying it early.
+func settled(answer Op, lost []Op) (Op, time.Duration) {
 	switch k := answer.Input.Kind; {
 	case answer.Output.Outcome != Done:
-		return answer
+		return answer, answer.Call
 	case (k == OpCheckin || k == OpReturn) && answer.Output.N == 0, k == OpCheckinAll:
 		answer.Output.N = releasedAny
+	case k == OpCheckin || k == OpReturn:
+		return answer, answer.Call
 	}
-	return answer
+	return answer, lost[0].Call
 }
 
 // releasedAny, as a checkin's or return's count, says that what it names
@@ -122,11 +127,25 @@ func lapses(ops []Op) []Op {
 			}
 			if from := r.Output.Lease; from < next {
 				out = append(out, Op{Input: Input{Kind: OpLapse, Client: r.Input.Client, Session: r.Input.Session,
-					Feature: r.Input.Feature}, Output: Output{Outcome: Done}, Call: from, Return: from})
+					Feature: r.Input.Feature, Final: !asksAfter(mine, from)}, Output: Output{Outcome: Done}, Call: from, Return: from})
 			}
 		}
 	}
 	return out
+}
+
+// asksAfter reports whether the session asks about its checkouts after
+// at: whether anything it does later can tell its checkouts from others.
+func asksAfter(mine []Op, at time.Duration) bool {
+	for _, op := range mine {
+		switch op.Input.Kind {
+		case OpCheckout, OpHeartbeat, OpCheckin, OpCheckinAll:
+			if op.Return >= at {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // bySession groups ops by session, each in call order.

@@ -59,6 +59,9 @@ type Input struct {
 	Feature string
 	Request string // checkout and borrow request id
 	ID      string // checkin: the checkout id; return: the borrow id
+	// Final marks a Lapse after which the session never again asks about
+	// its checkouts: a client process that died.
+	Final bool
 }
 
 // Output is what the reply said.

@@ -21,9 +21,11 @@ import (
 // lease ran out may be ended (its checkouts freed) at any time until it
 // renews, and a request that was never answered may take effect at any
 // time, or never. Rather than operations porcupine would have to place
-// among all the others, they are part of the state: expirable sessions
-// and pending requests, which every step may or may not carry out (see
-// closure). That keeps the search small through long outages.
+// among all the others, they are part of the state: expirable sessions,
+// ended when a reply needs it (a grant that needs their seats, their own
+// request that finds them gone), and pending requests, which every step
+// may or may not carry out (see closure). That keeps the search small
+// through long outages.
 
 // seat is one license taken from the pool.
 type seat struct {
@@ -40,7 +42,12 @@ type ledger struct {
 	seats     []seat
 	expirable []string
 	pending   []Input
-	sum       uint64 // hash of the rest (see sealed): most unequal ledgers differ in it
+	// ghosts are the checkouts of dead clients (sessions after a Final
+	// lapse), which the server may free at any time. Nothing will ever ask
+	// about them again, so they are counted, not named: ledgers that differ
+	// only in which dead client's seats are gone are the same ledger.
+	ghosts int
+	sum    uint64 // hash of the rest (see sealed): most unequal ledgers differ in it
 }
 
 func seatLess(a, b seat) int {
@@ -97,6 +104,16 @@ func (l ledger) expire(session string) ledger {
 	return l.sealed()
 }
 
+// held is the number of licenses taken.
+func (l ledger) held() int { return len(l.seats) + l.ghosts }
+
+// bury makes the checkouts of a dead client's session ghosts.
+func (l ledger) bury(session string) ledger {
+	kept := l.withoutSession(session)
+	kept.ghosts += len(l.seats) - len(kept.seats)
+	return kept.sealed()
+}
+
 // renew: the session renewed its lease, it cannot be ended now.
 func (l ledger) renew(session string) ledger {
 	if slices.Contains(l.expirable, session) {
@@ -130,7 +147,7 @@ func (l ledger) hasID(id string) bool {
 }
 
 func (l ledger) equal(m ledger) bool {
-	return l.sum == m.sum && slices.Equal(l.seats, m.seats) && slices.Equal(l.expirable, m.expirable) && slices.Equal(l.pending, m.pending)
+	return l.sum == m.sum && l.ghosts == m.ghosts && slices.Equal(l.seats, m.seats) && slices.Equal(l.expirable, m.expirable) && slices.Equal(l.pending, m.pending)
 }
 
 // sealed returns l with its hash computed; every change ends with it.
@@ -157,6 +174,7 @@ func (l ledger) hash() uint64 {
 	for _, s := range l.expirable {
 		write(s)
 	}
+	fmt.Fprint(h, l.ghosts)
 	h.Write([]byte{2})
 	for _, p := range l.pending {
 		write(p.Kind.String())
@@ -168,7 +186,8 @@ func (l ledger) hash() uint64 {
 }
 
 // closure returns l and every ledger it may become by what happens
-// unseen: an expirable session ended, a pending request carried out.
+// unseen: a pending request carried out. (An expirable session is ended
+// only where a reply needs it: see roomy and NewModel's Step.)
 func closure(l ledger, count int) []any {
 	out := []any{l}
 	for i := 0; i < len(out); i++ {
@@ -184,11 +203,6 @@ func closure(l ledger, count int) []any {
 // unseen returns the ledgers one unseen event away from l.
 func unseen(l ledger, count int) []ledger {
 	var out []ledger
-	for _, s := range l.expirable {
-		if l.find(func(x seat) bool { return !x.borrow && x.session == s }) >= 0 {
-			out = append(out, l.withoutSession(s))
-		}
-	}
 	for i, p := range l.pending {
 		var next []any
 		switch p.Kind {
@@ -215,12 +229,18 @@ func NewModel(count map[string]int) porcupine.Model {
 			l, n := state.(ledger), count[in.Feature]
 			var next []any
 			switch {
+			case in.Kind == OpLapse && in.Final:
+				next = []any{l.bury(in.Session)}
 			case in.Kind == OpLapse:
 				next = []any{l.expire(in.Session)}
 			case out.Outcome == Unknown:
 				next = []any{l.pend(in)}
 			default:
 				next = step(l, n, in, out)
+				// The caller's own session may have been ended first.
+				if lapsed := l.withoutSession(in.Session); slices.Contains(l.expirable, in.Session) && !lapsed.equal(l) {
+					next = append(next, step(lapsed, n, in, out)...)
+				}
 			}
 			var all []any
 			for _, x := range next {
@@ -287,13 +307,17 @@ func step(l ledger, count int, in Input, out Output) []any {
 // new one takes a free seat or is denied when there is none.
 func take(l ledger, count int, borrow bool, in Input, out Output) []any {
 	i := l.find(func(s seat) bool { return s.borrow == borrow && s.session == in.Session && s.request == in.Request })
-	full := len(l.seats) >= count
+	full := l.held() >= count
 	fresh := seat{borrow: borrow, session: in.Session, request: in.Request}
 	switch out.Outcome {
 	case Done:
 		switch {
-		case out.ID == "" && i < 0 && !full: // a pending request carried out
-			return []any{l.with(fresh)}
+		case out.ID == "" && i < 0: // a pending request carried out
+			var res []any
+			for _, r := range roomy(l, count, 0) {
+				res = append(res, r.with(fresh))
+			}
+			return res
 		case out.ID == "":
 			return nil
 		case i >= 0 && l.seats[i].id == out.ID:
@@ -301,9 +325,13 @@ func take(l ledger, count int, borrow bool, in Input, out Output) []any {
 		case i >= 0 && l.seats[i].id == "" && !l.hasID(out.ID):
 			fresh.id = out.ID
 			return []any{l.replace(i, fresh)}
-		case i < 0 && !full && !l.hasID(out.ID):
+		case i < 0 && !l.hasID(out.ID):
 			fresh.id = out.ID
-			return []any{l.with(fresh)}
+			var res []any
+			for _, r := range roomy(l, count, 0) {
+				res = append(res, r.with(fresh))
+			}
+			return res
 		}
 		return nil
 	case Denied:
@@ -318,6 +346,29 @@ func take(l ledger, count int, borrow bool, in Input, out Output) []any {
 		return []any{l}
 	}
 	return []any{l}
+}
+
+// roomy returns the ledgers with a free seat that l may be, by ending
+// expirable sessions (from index from on, each set of them once): none
+// when ending them all frees none. An expirable session is ended only when
+// a reply needs it; until then it may still hold its seats.
+func roomy(l ledger, count, from int) []ledger {
+	if l.held() < count {
+		return []ledger{l}
+	}
+	var out []ledger
+	if l.ghosts > 0 {
+		g := l
+		g.ghosts--
+		out = append(out, roomy(g.sealed(), count, from)...)
+	}
+	for j := from; j < len(l.expirable); j++ {
+		s := l.expirable[j]
+		if l.find(func(x seat) bool { return !x.borrow && x.session == s }) >= 0 {
+			out = append(out, roomy(l.withoutSession(s), count, j+1)...)
+		}
+	}
+	return out
 }
 
 // heartbeat: the reply lists exactly the session's checkouts. Ids the
@@ -478,6 +529,9 @@ func describeLedger(state any) string {
 	}
 	desc := fmt.Sprintf("%d held: %s", len(parts), strings.Join(parts, ", "))
 	l := state.(ledger)
+	if l.ghosts > 0 {
+		desc += fmt.Sprintf("; %d of dead clients", l.ghosts)
+	}
 	if len(l.expirable) > 0 {
 		var ss []string
 		for _, s := range l.expirable {

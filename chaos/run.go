@@ -114,8 +114,13 @@ func Run(cfg Config) (*Report, error) {
 	}
 	defer c.Close()
 	rec := NewRecorder()
+	// Clients heartbeat twice an interval, as package licenses may be set
+	// to: a single server promises a lease of 1.5 intervals after its last
+	// written heartbeat time, so a client heartbeating once an interval
+	// outlives its promise at any hiccup, which is no fault of the server,
+	// and each such lapse costs the checker a branch.
 	w := &Workload{Rec: rec, Hosts: hosts, Servers: c.ClientServers, NodeOf: c.NodeOf, Features: loads,
-		Heartbeat: interval, Timeout: time.Second, Seed: cfg.Seed, DieEvery: 150}
+		Heartbeat: interval / 2, Timeout: time.Second, Seed: cfg.Seed, DieEvery: 150}
 	sched := newScheduler(c, cfg.Seed, hosts, interval, cfg.Log)
 
 	stopClients, stopFaults := make(chan struct{}), make(chan struct{})

@@ -58,7 +58,7 @@ func (s *Store) RestoreFrom(path string) (err error) {
 		return domainErr(err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS snap`, "file:"+path+"?mode=ro"); err != nil {
+	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS snap`, "file:"+uriPath.Replace(path)+"?mode=ro"); err != nil {
 		return domainErr(err)
 	}
 	defer conn.ExecContext(ctx, `DETACH DATABASE snap`)

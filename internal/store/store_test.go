@@ -107,3 +107,25 @@ func TestOpenErrors(t *testing.T) {
 		t.Fatal("bad sync mode accepted")
 	}
 }
+
+// A path is a path, whatever a URI would make of its characters: a test's
+// temp dir named after a subtest "x#01" made licd look for "x" instead.
+func TestOpenPathWithURICharacters(t *testing.T) {
+	for _, name := range []string{"run#01", "what?", "100%", "a b"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), name)
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "licd.db")
+			st, err := Open(path, Options{Sync: SyncFull})
+			if err != nil {
+				t.Fatalf("open %s: %v", path, err)
+			}
+			st.Close()
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("the database is not where it was asked for: %v", err)
+			}
+		})
+	}
+}
