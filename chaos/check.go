@@ -308,6 +308,11 @@ func Lost(ops []Op) []string {
 		lease := time.Duration(math.MinInt64)
 		for _, op := range mine {
 			in, res := op.Input, op.Output
+			if res.Outcome != Unknown && op.Return > lease {
+				// The lease may have run out before the server got this
+				// request: what the session held may be gone, rightly.
+				clear(holding)
+			}
 			switch in.Kind {
 			case OpCheckin:
 				delete(holding, in.ID)

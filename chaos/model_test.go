@@ -90,10 +90,32 @@ func TestChecks(t *testing.T) {
 			op(2, OpCheckout, "r1", "", 200, 210, granted("B", 1000)),
 			op(1, OpHeartbeat, "", "", 300, 310, Output{Outcome: NoSession}),
 		}, true, false, false},
+		{"a checkout lapses, then the session checks out again", []Op{
+			op(1, OpCheckout, "r1", "", 0, 10, granted("A", 100)),
+			op(2, OpCheckout, "r1", "", 200, 210, granted("B", 1000)),
+			op(2, OpCheckin, "", "B", 250, 260, released(1)),
+			op(1, OpCheckout, "r2", "", 300, 310, Output{Outcome: Done, ID: "C", Lease: ms(2000)}),
+			op(1, OpHeartbeat, "", "", 400, 410, listed(2000, "C")),
+		}, true, false, false},
 		{"the session forgotten while its lease holds", []Op{
 			op(1, OpCheckout, "r1", "", 0, 10, granted("A", 1000)),
 			op(1, OpHeartbeat, "", "", 300, 310, Output{Outcome: NoSession}),
 		}, false, false, true},
+		{"a dead client's checkout is freed after its lease", []Op{
+			op(1, OpCheckout, "r1", "", 0, 10, granted("A", 100)),
+			op(2, OpCheckout, "r1", "", 50, 60, denied),
+			op(2, OpCheckout, "r2", "", 200, 210, granted("B", 1000)),
+		}, true, false, false},
+		{"a dead client's checkout is freed before its lease ends", []Op{
+			op(1, OpCheckout, "r1", "", 0, 10, granted("A", 1000)),
+			op(2, OpCheckout, "r1", "", 200, 210, granted("B", 1000)),
+		}, false, true, false},
+		{"a request never answered may take effect later", []Op{
+			op(1, OpCheckout, "r1", "", 0, -1, Output{}),
+			op(2, OpCheckout, "r1", "", 200, 210, granted("B", 1000)),
+			op(2, OpCheckin, "", "B", 300, 310, released(1)),
+			op(3, OpCheckout, "r1", "", 400, 410, denied),
+		}, true, false, false},
 		{"a borrow holds a license until it is returned", []Op{
 			op(1, OpBorrow, "r1", "", 0, 10, granted("A", 0)),
 			op(2, OpCheckout, "r1", "", 20, 30, denied),
