@@ -431,10 +431,19 @@ func bindUnseen(l ledger, session string, unseen []string) []any {
 }
 
 // checkin releases one checkout: released 1 when the session held it, 0
-// when not (checkin is idempotent).
+// when not (checkin is idempotent). A release of 1 of an id the model has
+// not seen is of a checkout granted without a reply.
 func checkin(l ledger, in Input, out Output) []any {
 	i := l.find(func(s seat) bool { return !s.borrow && s.session == in.Session && s.id == in.ID })
 	unseen := l.find(func(s seat) bool { return !s.borrow && s.session == in.Session && s.id == "" })
+	if out.Outcome == Done && i < 0 && out.N == 1 && unseen >= 0 && !l.hasID(in.ID) {
+		return []any{l.without(unseen)}
+	}
+	return release(l, i, out)
+}
+
+// release is a checkin or a return of the seat at i (-1: none held).
+func release(l ledger, i int, out Output) []any {
 	switch out.Outcome {
 	case Done:
 		switch {
@@ -442,8 +451,6 @@ func checkin(l ledger, in Input, out Output) []any {
 			return []any{l.without(i)}
 		case i < 0 && (out.N == 0 || out.N == releasedAny):
 			return []any{l}
-		case i < 0 && out.N == 1 && unseen >= 0 && !l.hasID(in.ID):
-			return []any{l.without(unseen)}
 		}
 		return nil
 	case Unknown:
@@ -472,22 +479,7 @@ func endSession(l ledger, in Input, out Output) []any {
 
 // giveBack returns a borrow: Returned only when it was borrowed.
 func giveBack(l ledger, in Input, out Output) []any {
-	i := l.find(func(s seat) bool { return s.borrow && s.id == in.ID })
-	switch out.Outcome {
-	case Done:
-		switch {
-		case i >= 0 && (out.N == 1 || out.N == releasedAny):
-			return []any{l.without(i)}
-		case i < 0 && (out.N == 0 || out.N == releasedAny):
-			return []any{l}
-		}
-		return nil
-	case Unknown:
-		if i >= 0 {
-			return []any{l, l.without(i)}
-		}
-	}
-	return []any{l}
+	return release(l, l.find(func(s seat) bool { return s.borrow && s.id == in.ID }), out)
 }
 
 func describeOp(input, output any) string {
