@@ -16,9 +16,13 @@ import (
 // Linearizable checks the history against the model of the pools (NewModel)
 // with porcupine, within timeout. When it is not linearizable and html is
 // not "", porcupine's visualisation of the failing part is written there.
-func Linearizable(ops []Op, count map[string]int, timeout time.Duration, html string) (porcupine.CheckResult, []string) {
+//
+// inFlight says until when a request sent at a time may still reach a
+// server and take effect: a network or a paused process can hold it past
+// its answer to a retry. nil means for ever.
+func Linearizable(ops []Op, count map[string]int, inFlight func(sent time.Duration) time.Duration, timeout time.Duration, html string) (porcupine.CheckResult, []string) {
 	model := NewModel(count)
-	history := porcupineHistory(append(ops, lapses(ops)...))
+	history := porcupineHistory(append(ops, lapses(ops)...), inFlight)
 	res, info := porcupine.CheckOperationsVerbose(model, history, timeout)
 	switch res {
 	case porcupine.Ok:
@@ -45,7 +49,13 @@ func Linearizable(ops []Op, count map[string]int, timeout time.Duration, html st
 // small: a network outage leaves one open operation per session, not one
 // per retry. Operations that cannot change a pool whatever it holds
 // (refusals, lost heartbeats, grace reports) are left out.
-func porcupineHistory(ops []Op) []porcupine.Operation {
+//
+// A lost attempt of a checkout or borrow that another attempt's answer
+// settled may still arrive late, until inFlight says it cannot, and be
+// granted anew once what it asked for was checked in, or after the pool
+// had refused a retry of it: that is one more operation, whose outcome is
+// unknown.
+func porcupineHistory(ops []Op, inFlight func(time.Duration) time.Duration) []porcupine.Operation {
 	var out []porcupine.Operation
 	emit := func(op Op, call time.Duration) {
 		out = append(out, porcupine.Operation{ClientId: op.Input.Client, Input: op.Input,
@@ -66,6 +76,14 @@ func porcupineHistory(ops []Op) []porcupine.Operation {
 			default:
 				answer, from := settled(op, lost[in])
 				emit(answer, from)
+				if k := in.Kind; k == OpCheckout || k == OpBorrow {
+					late := lost[in][0]
+					late.Return = Never
+					if inFlight != nil {
+						late.Return = inFlight(lost[in][len(lost[in])-1].Call)
+					}
+					emit(late, late.Call)
+				}
 				delete(lost, in)
 			}
 		}

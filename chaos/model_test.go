@@ -116,6 +116,14 @@ func TestChecks(t *testing.T) {
 			op(2, OpCheckin, "", "B", 300, 310, released(1)),
 			op(3, OpCheckout, "r1", "", 400, 410, denied),
 		}, true, false, false},
+		{"a lost attempt arrives after its retry was denied", []Op{
+			op(1, OpCheckout, "r1", "", 0, 10, granted("A", 1000)),
+			op(2, OpCheckout, "r1", "", 20, -1, Output{}),
+			op(2, OpCheckout, "r1", "", 40, 50, denied),
+			op(1, OpCheckin, "", "A", 60, 70, released(1)),
+			op(3, OpCheckout, "r1", "", 80, 90, denied),
+			op(2, OpHeartbeat, "", "", 100, 110, listed(1000, "B")),
+		}, true, false, false},
 		{"a borrow holds a license until it is returned", []Op{
 			op(1, OpBorrow, "r1", "", 0, 10, granted("A", 0)),
 			op(2, OpCheckout, "r1", "", 20, 30, denied),
@@ -130,7 +138,7 @@ func TestChecks(t *testing.T) {
 	count := map[string]int{"f": 1}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, _ := Linearizable(tt.ops, count, 10*time.Second, "")
+			res, _ := Linearizable(tt.ops, count, nil, 10*time.Second, "")
 			if got := res == porcupine.Ok; got != tt.linearizable {
 				t.Errorf("linearizable = %v (%v), want %v", got, res, tt.linearizable)
 			}

@@ -49,6 +49,10 @@ const (
 	// has stopped: a lease, or the lease a new serving node gives every
 	// session (server.TakeoverLease, 6.5 intervals), and a reaper pass.
 	drainLimit = 13*interval/2 + 2*interval
+	// inFlightSlack is how long after a fault heals a request it held may
+	// still take effect: the time a resumed or reached server takes to
+	// get to it, with a margin for a loaded machine.
+	inFlightSlack = 2 * time.Second
 )
 
 var loads = []FeatureLoad{
@@ -121,7 +125,7 @@ func Run(cfg Config) (*Report, error) {
 	// and each such lapse costs the checker a branch.
 	w := &Workload{Rec: rec, Hosts: hosts, Servers: c.ClientServers, NodeOf: c.NodeOf, Features: loads,
 		Heartbeat: interval / 2, Timeout: time.Second, Seed: cfg.Seed, DieEvery: 150}
-	sched := newScheduler(c, cfg.Seed, hosts, interval, cfg.Log)
+	sched := newScheduler(c, rec, cfg.Seed, hosts, interval, cfg.Log)
 
 	stopClients, stopFaults := make(chan struct{}), make(chan struct{})
 	clientsDone := make(chan struct{})
@@ -161,24 +165,28 @@ func Run(cfg Config) (*Report, error) {
 	if cfg.Out != "" {
 		html = filepath.Join(cfg.Out, fmt.Sprintf("floatlic-chaos-%s-%d.html", mode, cfg.Seed))
 	}
-	if path := os.Getenv("FLOATLIC_CHAOS_HISTORY"); path != "" {
-		if b, err := json.Marshal(ops); err == nil {
-			os.WriteFile(path, b, 0o644)
-		}
-	}
 	cfg.Log("checking %d operations", len(ops))
 	t0 := time.Now()
-	res, v := Linearizable(ops, count, cfg.CheckTimeout, html)
+	res, v := Linearizable(ops, count, sched.inFlight(w.Timeout, inFlightSlack), cfg.CheckTimeout, html)
 	cfg.Log("porcupine: %s in %s", res, time.Since(t0).Round(time.Millisecond))
 	rep.Linearizability = string(res)
 	rep.Violations = append(rep.Violations, v...)
 	if len(rep.Violations) > 0 && cfg.Out != "" {
-		logs := filepath.Join(cfg.Out, fmt.Sprintf("floatlic-chaos-%s-%d.log", mode, cfg.Seed))
-		if err := os.WriteFile(logs, []byte(tails(c)), 0o644); err == nil {
-			cfg.Log("node logs: %s", logs)
-		}
+		saveFailure(cfg, mode, tails(c), ops)
 	}
 	return rep, nil
+}
+
+// saveFailure writes the nodes' logs and the recorded history (JSON, for
+// the checks to be run again) into cfg.Out.
+func saveFailure(cfg Config, mode, logs string, ops []Op) {
+	base := filepath.Join(cfg.Out, fmt.Sprintf("floatlic-chaos-%s-%d", mode, cfg.Seed))
+	if os.WriteFile(base+".log", []byte(logs), 0o644) == nil {
+		cfg.Log("node logs: %s.log", base)
+	}
+	if b, err := json.Marshal(ops); err == nil && os.WriteFile(base+".json", b, 0o644) == nil {
+		cfg.Log("history: %s.json", base)
+	}
 }
 
 // settle heals every fault, starts every node that is down and waits for

@@ -58,11 +58,31 @@ type scheduler struct {
 	// heartbeat is the servers' heartbeat interval: client faults last up
 	// to a few of them, so that some outlast a lease.
 	heartbeat time.Duration
+	rec       *Recorder // the run's clock
+	// spans are when each fault began and was healed, on the run's clock.
+	spans [][2]time.Duration
 }
 
-func newScheduler(c *Cluster, seed uint64, hosts int, heartbeat time.Duration, log func(string, ...any)) *scheduler {
+// inFlight says until when a request sent at sent may still reach a server
+// and take effect: timeout after it was sent, or, if a fault was on within
+// that time, when that fault was healed; and slack for the server to get to
+// it. A fault holds traffic at most until it heals: a blackhole lets it go,
+// a paused node reads it, a killed one loses it.
+func (s *scheduler) inFlight(timeout, slack time.Duration) func(time.Duration) time.Duration {
+	return func(sent time.Duration) time.Duration {
+		end := sent + timeout
+		for _, sp := range s.spans {
+			if sp[0] <= sent+timeout && sp[1] >= sent {
+				end = max(end, sp[1])
+			}
+		}
+		return end + slack
+	}
+}
+
+func newScheduler(c *Cluster, rec *Recorder, seed uint64, hosts int, heartbeat time.Duration, log func(string, ...any)) *scheduler {
 	return &scheduler{c: c, rng: mrand.New(mrand.NewPCG(seed, 0)), hosts: hosts, counts: map[string]int{},
-		log: log, start: time.Now(), heartbeat: heartbeat}
+		log: log, start: time.Now(), heartbeat: heartbeat, rec: rec}
 }
 
 // run injects faults until stop is closed, and returns with every fault
@@ -85,7 +105,10 @@ func (s *scheduler) run(stop <-chan struct{}) error {
 			if n -= f.weight; n < 0 {
 				s.counts[f.name]++
 				s.log("%6.1fs fault: %s", time.Since(s.start).Seconds(), f.name)
-				if err := f.do(s); err != nil {
+				from := s.rec.Now()
+				err := f.do(s)
+				s.spans = append(s.spans, [2]time.Duration{from, s.rec.Now()})
+				if err != nil {
 					return fmt.Errorf("%s: %w", f.name, err)
 				}
 				if err := s.c.Exited(); err != nil {
