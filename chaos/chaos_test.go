@@ -1,9 +1,11 @@
 package chaos
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +23,7 @@ var (
 	runsFlag     = flag.Int("chaos.runs", 1, "with -chaos.seed: run this many seeds from it, one after another")
 	durationFlag = flag.Duration("chaos.duration", 0, "load and faults per run (0: the short default)")
 	outFlag      = flag.String("chaos.out", os.TempDir(), "dir for porcupine's visualisation of a failing history")
+	historyFlag  = flag.String("chaos.history", "", "TestRecheck: the JSON history a failing run saved")
 )
 
 // regressionSeeds are run by default: seeds that once found a violation,
@@ -87,5 +90,32 @@ func TestPlantedBugIsCaught(t *testing.T) {
 	}
 	if !overCount || !notLinearizable {
 		t.Errorf("a licd that grants over COUNT after a restart: over-count found %v, not linearizable %v; want both", overCount, notLinearizable)
+	}
+}
+
+// TestRecheck runs the checks again on a history a failing run saved, for
+// a closer look: go test ./chaos -run TestRecheck -v -chaos.history FILE.
+func TestRecheck(t *testing.T) {
+	if *historyFlag == "" {
+		t.Skip("no -chaos.history")
+	}
+	b, err := os.ReadFile(*historyFlag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Recorded
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("%s: %v", *historyFlag, err)
+	}
+	ops := r.Ops
+	count := map[string]int{}
+	for _, f := range loads {
+		count[f.Name] = f.Count
+	}
+	v := append(OverCount(ops, count), Lost(ops)...)
+	res, lv := Linearizable(ops, count, inFlight(r.Faults, r.Timeout), 10*time.Minute, filepath.Join(*outFlag, "floatlic-chaos-recheck.html"))
+	t.Logf("%d operations, linearizability: %s", len(ops), res)
+	for _, x := range append(v, lv...) {
+		t.Errorf("violation: %s", x)
 	}
 }

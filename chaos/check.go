@@ -58,6 +58,7 @@ func Linearizable(ops []Op, count map[string]int, inFlight func(sent time.Durati
 func porcupineHistory(ops []Op, inFlight func(time.Duration) time.Duration) []porcupine.Operation {
 	var out []porcupine.Operation
 	emit := func(op Op, call time.Duration) {
+		op.Input.At = call
 		out = append(out, porcupine.Operation{ClientId: op.Input.Client, Input: op.Input,
 			Call: int64(call), Output: op.Output, Return: int64(op.Return)})
 	}
@@ -77,12 +78,16 @@ func porcupineHistory(ops []Op, inFlight func(time.Duration) time.Duration) []po
 				answer, from := settled(op, lost[in])
 				emit(answer, from)
 				if k := in.Kind; k == OpCheckout || k == OpBorrow {
+					// Pending from the first attempt until the last can
+					// no longer arrive (see closure).
 					late := lost[in][0]
-					late.Return = Never
+					late.Return = late.Call
 					if inFlight != nil {
-						late.Return = inFlight(lost[in][len(lost[in])-1].Call)
+						late.Input.Until = inFlight(lost[in][len(lost[in])-1].Call)
 					}
-					emit(late, late.Call)
+					if inFlight == nil || late.Input.Until > op.Call {
+						emit(late, late.Call)
+					}
 				}
 				delete(lost, in)
 			}

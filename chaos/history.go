@@ -62,6 +62,10 @@ type Input struct {
 	// Final marks a Lapse after which the session never again asks about
 	// its checkouts: a client process that died.
 	Final bool
+	// At is when the operation was called; Until, for a request that may
+	// still take effect (pending), the time after which it cannot. The
+	// checker sets both.
+	At, Until time.Duration
 }
 
 // Output is what the reply said.

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/anishathalye/porcupine"
 )
@@ -124,11 +125,21 @@ func (l ledger) renew(session string) ledger {
 
 // pend adds a request that may take effect later.
 func (l ledger) pend(in Input) ledger {
-	in.Client = 0 // the same request, whoever numbers it
+	in.Client, in.At = 0, 0 // the same request, whoever numbers it, whenever sent
 	if !slices.Contains(l.pending, in) {
 		l.pending = append(slices.Clone(l.pending), in)
 		slices.SortFunc(l.pending, inputLess)
 	}
+	return l.sealed()
+}
+
+// prune drops the pending requests that can no longer arrive at now.
+func (l ledger) prune(now time.Duration) ledger {
+	stale := func(p Input) bool { return p.Until != 0 && p.Until < now }
+	if !slices.ContainsFunc(l.pending, stale) {
+		return l
+	}
+	l.pending = slices.DeleteFunc(slices.Clone(l.pending), stale)
 	return l.sealed()
 }
 
@@ -226,7 +237,7 @@ func NewModel(count map[string]int) porcupine.Model {
 		Init:      func() []any { return []any{ledger{}.sealed()} },
 		Step: func(state, input, output any) []any {
 			in, out := input.(Input), output.(Output)
-			l, n := state.(ledger), count[in.Feature]
+			l, n := state.(ledger).prune(in.At), count[in.Feature]
 			var next []any
 			switch {
 			case in.Kind == OpLapse && in.Final:
@@ -312,12 +323,11 @@ func take(l ledger, count int, borrow bool, in Input, out Output) []any {
 	switch out.Outcome {
 	case Done:
 		switch {
-		case out.ID == "" && i < 0: // a pending request carried out
-			var res []any
-			for _, r := range roomy(l, count, 0) {
-				res = append(res, r.with(fresh))
-			}
-			return res
+		case out.ID == "" && i < 0 && !full:
+			// A pending request carried out, in a free seat only: ending
+			// expirable sessions to make room for it too would multiply the
+			// ledgers by their number, for a grant no reply has shown.
+			return []any{l.with(fresh)}
 		case out.ID == "":
 			return nil
 		case i >= 0 && l.seats[i].id == out.ID:

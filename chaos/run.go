@@ -167,24 +167,32 @@ func Run(cfg Config) (*Report, error) {
 	}
 	cfg.Log("checking %d operations", len(ops))
 	t0 := time.Now()
-	res, v := Linearizable(ops, count, sched.inFlight(w.Timeout, inFlightSlack), cfg.CheckTimeout, html)
+	res, v := Linearizable(ops, count, inFlight(sched.spans, w.Timeout), cfg.CheckTimeout, html)
 	cfg.Log("porcupine: %s in %s", res, time.Since(t0).Round(time.Millisecond))
 	rep.Linearizability = string(res)
 	rep.Violations = append(rep.Violations, v...)
 	if len(rep.Violations) > 0 && cfg.Out != "" {
-		saveFailure(cfg, mode, tails(c), ops)
+		saveFailure(cfg, mode, tails(c), Recorded{Ops: ops, Faults: sched.spans, Timeout: w.Timeout})
 	}
 	return rep, nil
 }
 
-// saveFailure writes the nodes' logs and the recorded history (JSON, for
-// the checks to be run again) into cfg.Out.
-func saveFailure(cfg Config, mode, logs string, ops []Op) {
+// Recorded is what a failing run saves, for the checks to be run again
+// (TestRecheck): the history, the faults' spans and the request timeout.
+type Recorded struct {
+	Ops     []Op
+	Faults  [][2]time.Duration
+	Timeout time.Duration
+}
+
+// saveFailure writes the nodes' logs and the recorded history (JSON) into
+// cfg.Out.
+func saveFailure(cfg Config, mode, logs string, r Recorded) {
 	base := filepath.Join(cfg.Out, fmt.Sprintf("floatlic-chaos-%s-%d", mode, cfg.Seed))
 	if os.WriteFile(base+".log", []byte(logs), 0o644) == nil {
 		cfg.Log("node logs: %s.log", base)
 	}
-	if b, err := json.Marshal(ops); err == nil && os.WriteFile(base+".json", b, 0o644) == nil {
+	if b, err := json.Marshal(r); err == nil && os.WriteFile(base+".json", b, 0o644) == nil {
 		cfg.Log("history: %s.json", base)
 	}
 }

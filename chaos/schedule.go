@@ -31,20 +31,23 @@ type fault struct {
 	name   string
 	weight int
 	hal    bool // only on a HAL set
-	do     func(s *scheduler) error
+	// holds: the fault holds clients' requests and lets them go when it
+	// heals (a paused node, a blackhole, a delay), rather than losing them.
+	holds bool
+	do    func(s *scheduler) error
 }
 
 var faults = []fault{
-	{FaultKillServing, 4, false, (*scheduler).killServing},
-	{FaultKillOther, 1, true, (*scheduler).killOther},
-	{FaultPause, 2, false, (*scheduler).pause},
-	{FaultIsolate, 2, true, (*scheduler).isolate},
-	{FaultSplit, 1, true, (*scheduler).split},
-	{FaultWipe, 1, true, (*scheduler).wipe},
-	{FaultClientCut, 1, false, (*scheduler).clientCut},
-	{FaultClientHole, 1, false, (*scheduler).clientHole},
-	{FaultResets, 1, false, (*scheduler).resets},
-	{FaultClientDelay, 1, false, (*scheduler).delay},
+	{FaultKillServing, 4, false, false, (*scheduler).killServing},
+	{FaultKillOther, 1, true, false, (*scheduler).killOther},
+	{FaultPause, 2, false, true, (*scheduler).pause},
+	{FaultIsolate, 2, true, false, (*scheduler).isolate},
+	{FaultSplit, 1, true, false, (*scheduler).split},
+	{FaultWipe, 1, true, false, (*scheduler).wipe},
+	{FaultClientCut, 1, false, false, (*scheduler).clientCut},
+	{FaultClientHole, 1, false, true, (*scheduler).clientHole},
+	{FaultResets, 1, false, false, (*scheduler).resets},
+	{FaultClientDelay, 1, false, true, (*scheduler).delay},
 }
 
 // scheduler injects faults into a cluster.
@@ -59,24 +62,26 @@ type scheduler struct {
 	// to a few of them, so that some outlast a lease.
 	heartbeat time.Duration
 	rec       *Recorder // the run's clock
-	// spans are when each fault began and was healed, on the run's clock.
+	// spans are when each fault that holds requests began and was healed,
+	// on the run's clock.
 	spans [][2]time.Duration
 }
 
 // inFlight says until when a request sent at sent may still reach a server
-// and take effect: timeout after it was sent, or, if a fault was on within
-// that time, when that fault was healed; and slack for the server to get to
-// it. A fault holds traffic at most until it heals: a blackhole lets it go,
-// a paused node reads it, a killed one loses it.
-func (s *scheduler) inFlight(timeout, slack time.Duration) func(time.Duration) time.Duration {
+// and take effect, given the spans of the faults that hold requests: when
+// the last of them that was on within timeout of sending healed, and
+// inFlightSlack for the server to get to it. Without such a fault a request
+// that got no answer was lost (a reset, a killed server) or taken at once,
+// before the client sent it again: inFlight returns sent.
+func inFlight(spans [][2]time.Duration, timeout time.Duration) func(time.Duration) time.Duration {
 	return func(sent time.Duration) time.Duration {
-		end := sent + timeout
-		for _, sp := range s.spans {
+		end := sent
+		for _, sp := range spans {
 			if sp[0] <= sent+timeout && sp[1] >= sent {
-				end = max(end, sp[1])
+				end = max(end, sp[1]+inFlightSlack)
 			}
 		}
-		return end + slack
+		return end
 	}
 }
 
@@ -107,7 +112,9 @@ func (s *scheduler) run(stop <-chan struct{}) error {
 				s.log("%6.1fs fault: %s", time.Since(s.start).Seconds(), f.name)
 				from := s.rec.Now()
 				err := f.do(s)
-				s.spans = append(s.spans, [2]time.Duration{from, s.rec.Now()})
+				if f.holds {
+					s.spans = append(s.spans, [2]time.Duration{from, s.rec.Now()})
+				}
 				if err != nil {
 					return fmt.Errorf("%s: %w", f.name, err)
 				}
