@@ -66,11 +66,12 @@ func (w *Workload) Run(stop <-chan struct{}) {
 		for range f.Sessions {
 			slot++
 			rng := mrand.New(mrand.NewPCG(w.Seed, uint64(slot)))
+			host := slot % w.Hosts
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				for !closed(stop) {
-					s := w.newSession(f, slot%w.Hosts, rng)
+					s := w.newSession(f, host, rng)
 					if s.run(stop) {
 						w.mu.Lock()
 						w.dead = append(w.dead, s)
