@@ -185,25 +185,35 @@ func (s *session) input(kind Kind) Input {
 }
 
 func (s *session) checkoutOne() {
-	if s.checkout == "" {
-		s.checkout = randomHex(8)
-	}
-	in := s.input(OpCheckout)
-	in.Request = s.checkout
 	var rep wire.CheckoutReply
-	out := s.exchange(in, wire.PathCheckout, wire.CheckoutRequest{Client: s.id, RequestID: s.checkout, Feature: s.f.Name}, &rep,
-		func() Output {
-			return Output{ID: rep.CheckoutID, leaseFor: time.Duration(rep.LeaseSeconds * float64(time.Second))}
-		})
-	if out.Outcome != Done && out.Outcome != Denied {
-		return // asked again, with the same request id, next time
-	}
-	s.checkout = ""
-	if out.Outcome == Done {
+	out, ok := s.once(&s.checkout, OpCheckout, func(in Input) Output {
+		return s.exchange(in, wire.PathCheckout, wire.CheckoutRequest{Client: s.id, RequestID: in.Request, Feature: s.f.Name}, &rep,
+			func() Output {
+				return Output{ID: rep.CheckoutID, leaseFor: time.Duration(rep.LeaseSeconds * float64(time.Second))}
+			})
+	})
+	if ok && out.Outcome == Done {
 		s.hold(out.ID)
 		s.graceToken = rep.GraceToken
 		s.nextBeat = s.w.Rec.Now() + s.w.Heartbeat
 	}
+}
+
+// once sends a request that must take effect at most once (a checkout, a
+// borrow): its id, kept in *pending, is sent again on every try until the
+// request is answered for good (granted or denied); ok says it was.
+func (s *session) once(pending *string, kind Kind, send func(Input) Output) (out Output, ok bool) {
+	if *pending == "" {
+		*pending = randomHex(8)
+	}
+	in := s.input(kind)
+	in.Request = *pending
+	out = send(in)
+	if out.Outcome != Done && out.Outcome != Denied {
+		return out, false // asked again, with the same request id, next time
+	}
+	*pending = ""
+	return out, true
 }
 
 func (s *session) hold(id string) {
@@ -248,19 +258,12 @@ func (s *session) checkin(id string) {
 }
 
 func (s *session) borrowOne() {
-	if s.borrow == "" {
-		s.borrow = randomHex(8)
-	}
-	in := s.input(OpBorrow)
-	in.Request = s.borrow
 	var rep wire.BorrowReply
-	out := s.exchange(in, wire.PathBorrow, wire.BorrowRequest{Client: s.id, RequestID: s.borrow, Feature: s.f.Name, Hours: 1}, &rep,
-		func() Output { return Output{ID: rep.BorrowID} })
-	if out.Outcome != Done && out.Outcome != Denied {
-		return // not answered for good: asked again, with the same request id
-	}
-	s.borrow = ""
-	if out.Outcome == Done {
+	out, ok := s.once(&s.borrow, OpBorrow, func(in Input) Output {
+		return s.exchange(in, wire.PathBorrow, wire.BorrowRequest{Client: s.id, RequestID: in.Request, Feature: s.f.Name, Hours: 1}, &rep,
+			func() Output { return Output{ID: rep.BorrowID} })
+	})
+	if ok && out.Outcome == Done {
 		s.borrows = append(s.borrows, borrowed{rep.BorrowID, rep.Token})
 	}
 }
