@@ -160,6 +160,10 @@ func streamStatus(w *bufio.Writer, st *wire.Status) {
 	writeArray(w, st.Graces)
 	w.WriteString(`,"servers":`)
 	writeArray(w, st.Servers)
+	if st.Policy != nil {
+		w.WriteString(`,"policy":`)
+		writeValue(w, st.Policy)
+	}
 	w.WriteString("}\n")
 }
 
