@@ -159,6 +159,9 @@ type Engine struct {
 	newest    time.Time // the latest command time seen, stored or not
 	markTime  time.Time // the newest time last written to the store's clock mark
 	windback  bool      // the clock was found set back, and OnWindback told
+	// idleFloor is when this node began to hear heartbeats (a load, or
+	// Promote): a TIMEOUT counts a session idle from no sooner (see Idle).
+	idleFloor time.Time
 
 	stats commitStats
 
@@ -232,6 +235,7 @@ func (e *Engine) load(now time.Time) error {
 	e.seq = snap.LastSeq
 	e.restarted = snap.LastSeq > 0
 	e.lastFlush = now
+	e.idleFloor = now
 	e.newest = maxTime(e.newest, snap.Newest) // a reload after a failed commit never lowers it
 	e.markTime = snap.Newest
 	for _, s := range snap.Sessions {

@@ -215,7 +215,10 @@ func (e *Engine) overCommitted() []string {
 // Idle lists the checkouts that a TIMEOUT reclaims at now, in id order:
 // those of features with a TIMEOUT whose session was not heard from (a
 // heartbeat or a request) for that long. The caller submits them in a
-// Reap, on the serving node: the others do not know the heartbeats.
+// Reap, on the serving node: the others do not know the heartbeats. A
+// session is idle from no sooner than this node's start or takeover: the
+// heartbeat times it finds then are old (written every few minutes, or
+// not replicated), and a live client must not lose its licenses for it.
 func (e *Engine) Idle(now time.Time) []string {
 	set := e.rules()
 	if len(set.Timeouts()) == 0 {
@@ -226,7 +229,7 @@ func (e *Engine) Idle(now time.Time) []string {
 	var ids []string
 	for _, s := range e.sessions {
 		for _, c := range s.checkouts {
-			if t := timeoutOf(set, c.Feature); t > 0 && now.Sub(s.LastHeartbeat) >= t {
+			if t := timeoutOf(set, c.Feature); t > 0 && now.Sub(e.heard(s)) >= t {
 				ids = append(ids, c.ID)
 			}
 		}
@@ -234,6 +237,9 @@ func (e *Engine) Idle(now time.Time) []string {
 	slices.Sort(ids)
 	return ids
 }
+
+// heard is when s was last heard from, as far as a TIMEOUT goes.
+func (e *Engine) heard(s *session) time.Time { return maxTime(s.LastHeartbeat, e.idleFloor) }
 
 func timeoutOf(set *policy.Set, feature string) time.Duration {
 	if fr := set.Feature(feature); fr != nil && fr.Timeout != nil {
@@ -254,7 +260,7 @@ func (e *Engine) reapIdle(t *txn, ids []string, now time.Time) int {
 		}
 		s := e.sessions[co.Session]
 		limit := timeoutOf(set, co.Feature)
-		if s == nil || limit == 0 || !e.cfg.Replicated && now.Sub(s.LastHeartbeat) < limit {
+		if s == nil || limit == 0 || !e.cfg.Replicated && now.Sub(e.heard(s)) < limit {
 			continue
 		}
 		if e.release(t, s, []string{id}, wire.EventTimeout, now) > 0 {

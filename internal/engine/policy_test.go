@@ -317,3 +317,34 @@ func TestPolicyReplicates(t *testing.T) {
 		t.Fatalf("reopened node's policy %+v, want the replicated one", p)
 	}
 }
+
+// A restart starts every session's idle time afresh: the heartbeat time it
+// finds may be minutes old (written in bulk), and a live client keeps its
+// licenses.
+func TestPolicyTimeoutAfterRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "licd.db")
+	open := func(now time.Time) *Engine {
+		st, err := store.Open(path, store.Options{Sync: store.SyncNormal})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := Open(st, []*Feature{{Name: "f", Version: "1.0", Count: 2, HostOK: true}}, Config{Lease: time.Hour}, now, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.UsePolicy(parsePolicy(t, "TIMEOUT f 600"))
+		t.Cleanup(func() { e.Close(); st.Close() })
+		return e
+	}
+	e := open(testNow)
+	e.Submit(Checkout{Now: testNow, Client: who("ann@ws1"), RequestID: "r", CheckoutID: "c1", Feature: "f"})
+	e.Close()
+	later := testNow.Add(20 * time.Minute)
+	e = open(later)
+	if ids := e.Idle(later.Add(9 * time.Minute)); len(ids) != 0 {
+		t.Fatalf("idle 9 minutes after a restart: %v", ids)
+	}
+	if ids := e.Idle(later.Add(10 * time.Minute)); !slices.Equal(ids, []string{"c1"}) {
+		t.Fatalf("idle 10 minutes after a restart: %v, want [c1]", ids)
+	}
+}

@@ -221,6 +221,7 @@ func (e *Engine) Applied() uint64 {
 func (e *Engine) Promote(now time.Time, lease time.Duration) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.idleFloor = now
 	for _, s := range e.sessions {
 		s.leaseUntil = now.Add(lease)
 	}
