@@ -110,7 +110,7 @@ func TestOptionsFileRulesAndReload(t *testing.T) {
 		"--data", filepath.Join(dir, "data"), "--listen", "127.0.0.1:0", "--admin-token-file", files.AdminToken, "--log-level", "warn")
 	c := &policyClient{t: t, addr: p.addr}
 
-	expect(t, c.checkout("mallory@ws1", "solver", 1), wire.CodeExcluded, "EXCLUDE solver USER mallory (site.opt:4): mallory@ws1 may not use solver")
+	expect(t, c.checkout("mallory@ws1", "solver", 1), wire.CodeExcluded, "EXCLUDE solver USER mallory (site.opt:4): mallory may not use solver")
 	expect(t, c.checkout("carol@ws1", "cad_pro", 2), "", "")
 	expect(t, c.checkout("carol@ws2", "cad_pro", 1), wire.CodeMaxReached, "MAX 2 cad_pro USER carol (site.opt:3): carol holds 2, 1 more asked for")
 	expect(t, c.checkout("dave@ws3", "cad_pro", 2), wire.CodeReserved, "RESERVE 2 cad_pro GROUP design (site.opt:2): 2 of the 3 free licenses of cad_pro are reserved for others")
@@ -124,7 +124,7 @@ func TestOptionsFileRulesAndReload(t *testing.T) {
 	if _, werr := reloadOptions(t, p.addr, files.Token); werr == nil || werr.Code != wire.CodeBadRequest || !strings.Contains(werr.Message, "site.opt:2: RESERVE count \"two\"") {
 		t.Fatalf("reload of a bad file: %v, want bad_request naming site.opt:2", werr)
 	}
-	expect(t, c.checkout("dave@ws3", "cad_pro", 2), wire.CodeReserved, "RESERVE 2 cad_pro GROUP design (site.opt:2): 1 of the 2 free licenses of cad_pro are reserved for others, 2 asked for by dave@ws3")
+	expect(t, c.checkout("dave@ws3", "cad_pro", 2), wire.CodeReserved, "RESERVE 2 cad_pro GROUP design (site.opt:2): 1 of the 2 free licenses of cad_pro are reserved for others, 2 asked for")
 
 	// Lowering the reservation frees its unused license for anyone.
 	os.WriteFile(opt, []byte(strings.Replace(rules, "RESERVE 2", "RESERVE 1", 1)), 0o644)

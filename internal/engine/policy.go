@@ -62,7 +62,7 @@ func (e *Engine) policyRefusal(f *Feature, cl wire.Client, n int) (code, msg str
 		return "", ""
 	}
 	if r, ok := set.First(fr.Exclude, cl.User, cl.Host); ok {
-		return wire.CodeExcluded, fmt.Sprintf("%s: %s@%s may not use %s", r, cl.User, cl.Host, f.Name)
+		return wire.CodeExcluded, fmt.Sprintf("%s: %s may not use %s", r, named(r, cl), f.Name)
 	}
 	if _, ok := set.First(fr.Include, cl.User, cl.Host); len(fr.Include) > 0 && !ok {
 		return wire.CodeExcluded, fmt.Sprintf("%s: %s is only for those its INCLUDE lines name, and %s@%s is not one of them",
@@ -102,8 +102,8 @@ func (e *Engine) reserveRefusal(set *policy.Set, fr *policy.Feature, f *Feature,
 	if n <= free-others {
 		return "", ""
 	}
-	return wire.CodeReserved, fmt.Sprintf("%s: %d of the %d free licenses of %s are reserved for others, %d asked for by %s@%s",
-		fr.Reserve[first], others, free, f.Name, n, cl.User, cl.Host)
+	return wire.CodeReserved, fmt.Sprintf("%s: %d of the %d free licenses of %s are reserved for others, %d asked for",
+		fr.Reserve[first], others, free, f.Name, n)
 }
 
 // unusedReservations returns, for each of a feature's reservations, how
@@ -163,6 +163,20 @@ func target(r policy.Rule) string {
 	return r.Name
 }
 
+// named is the caller as a rule that matched it names it: "ann", "host
+// ws1", "ann, of GROUP design", "host ws1, of HOST_GROUP lab".
+func named(r policy.Rule, cl wire.Client) string {
+	switch r.Kind {
+	case policy.Host:
+		return "host " + cl.Host
+	case policy.Group:
+		return cl.User + ", of GROUP " + r.Name + ","
+	case policy.HostGroup:
+		return "host " + cl.Host + ", of HOST_GROUP " + r.Name + ","
+	}
+	return cl.User
+}
+
 // borrowRefusal checks a borrow of f by cl against INCLUDE_BORROW and
 // EXCLUDE_BORROW (the other rules are admit's).
 func (e *Engine) borrowRefusal(f *Feature, cl wire.Client) (code, msg string) {
@@ -172,7 +186,7 @@ func (e *Engine) borrowRefusal(f *Feature, cl wire.Client) (code, msg string) {
 		return "", ""
 	}
 	if r, ok := set.First(fr.ExcludeBorrow, cl.User, cl.Host); ok {
-		return wire.CodeExcluded, fmt.Sprintf("%s: %s@%s may not borrow %s", r, cl.User, cl.Host, f.Name)
+		return wire.CodeExcluded, fmt.Sprintf("%s: %s may not borrow %s", r, named(r, cl), f.Name)
 	}
 	if _, ok := set.First(fr.IncludeBorrow, cl.User, cl.Host); len(fr.IncludeBorrow) > 0 && !ok {
 		return wire.CodeExcluded, fmt.Sprintf("%s: %s may be borrowed only by those its INCLUDE_BORROW lines name, and %s@%s is not one of them",

@@ -119,7 +119,7 @@ func TestPolicyRules(t *testing.T) {
 		}},
 		{"EXCLUDE wins over INCLUDE", 9, "GROUP g ann bob\nINCLUDE f GROUP g\nEXCLUDE f USER bob", []step{
 			{"checkout", "ann@ws1", 1, "", ""},
-			{"checkout", "bob@ws1", 1, wire.CodeExcluded, "EXCLUDE f USER bob (site.opt:3): bob@ws1 may not use f"},
+			{"checkout", "bob@ws1", 1, wire.CodeExcluded, "EXCLUDE f USER bob (site.opt:3): bob may not use f"},
 			{"checkout", "carol@ws1", 1, wire.CodeExcluded, "INCLUDE f GROUP g (site.opt:2): f is only for those its INCLUDE lines name, and carol@ws1 is not one of them"},
 			{"borrow", "bob@ws1", 0, wire.CodeExcluded, "EXCLUDE f USER bob"},
 		}},
@@ -152,7 +152,7 @@ func TestPolicyRules(t *testing.T) {
 		}},
 		{"RESERVE keeps licenses for a user", 4, "RESERVE 2 f USER ann", []step{
 			{"checkout", "bob@ws1", 2, "", ""},
-			{"checkout", "bob@ws1", 1, wire.CodeReserved, "RESERVE 2 f USER ann (site.opt:1): 2 of the 2 free licenses of f are reserved for others, 1 asked for by bob@ws1"},
+			{"checkout", "bob@ws1", 1, wire.CodeReserved, "RESERVE 2 f USER ann (site.opt:1): 2 of the 2 free licenses of f are reserved for others, 1 asked for"},
 			{"borrow", "bob@ws1", 0, wire.CodeReserved, "RESERVE 2 f USER ann"},
 			{"checkout", "ann@ws9", 2, "", ""},
 			{"checkout", "ann@ws9", 1, wire.CodeCountExhausted, "all 4 licenses of f are in use"},
@@ -177,7 +177,7 @@ func TestPolicyRules(t *testing.T) {
 			{"checkout", "bob@ws1", 1, "", ""},
 		}},
 		{"EXCLUDE_BORROW", 9, "EXCLUDE_BORROW f HOST kiosk", []step{
-			{"borrow", "ann@kiosk", 0, wire.CodeExcluded, "EXCLUDE_BORROW f HOST kiosk (site.opt:1): ann@kiosk may not borrow f"},
+			{"borrow", "ann@kiosk", 0, wire.CodeExcluded, "EXCLUDE_BORROW f HOST kiosk (site.opt:1): host kiosk may not borrow f"},
 			{"checkout", "ann@kiosk", 1, "", ""},
 			{"borrow", "ann@ws1", 0, "", ""},
 		}},
@@ -347,4 +347,13 @@ func TestPolicyTimeoutAfterRestart(t *testing.T) {
 	if ids := e.Idle(later.Add(10 * time.Minute)); !slices.Equal(ids, []string{"c1"}) {
 		t.Fatalf("idle 10 minutes after a restart: %v, want [c1]", ids)
 	}
+}
+
+func TestPolicyNamesTheCaller(t *testing.T) {
+	r := openRuled(t, 9, "GROUP g ann\nHOST_GROUP lab ws1\nEXCLUDE f GROUP g\nEXCLUDE f HOST_GROUP lab\nEXCLUDE_BORROW f HOST ws2")
+	r.run([]step{
+		{"checkout", "ann@ws9", 1, wire.CodeExcluded, "EXCLUDE f GROUP g (site.opt:3): ann, of GROUP g, may not use f"},
+		{"checkout", "bob@ws1", 1, wire.CodeExcluded, "EXCLUDE f HOST_GROUP lab (site.opt:4): host ws1, of HOST_GROUP lab, may not use f"},
+		{"borrow", "bob@ws2", 0, wire.CodeExcluded, "EXCLUDE_BORROW f HOST ws2 (site.opt:5): host ws2 may not borrow f"},
+	})
 }
