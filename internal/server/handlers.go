@@ -321,6 +321,7 @@ func (s *Server) reloadAll(why string) (wire.ReloadReply, error) {
 	if rules != nil {
 		reply.Options = &wire.PolicyInfo{Path: rules.Path, Rules: rules.Directives}
 	}
+	s.warnTimeouts(rules)
 	if !s.serving() {
 		// A HAL node that does not serve keeps them for when it does: the
 		// set serves the features of the node that serves.

@@ -29,6 +29,22 @@ func loadPolicy(path string, features []*engine.Feature) (*policy.Policy, error)
 	return p, nil
 }
 
+// warnTimeouts logs each TIMEOUT no longer than the heartbeat interval
+// clients are told: a client that heartbeats on time would still lose the
+// feature between two heartbeats. A client may be set to heartbeat more
+// often, so it is a warning, not a refusal.
+func (s *Server) warnTimeouts(p *policy.Policy) {
+	if p == nil {
+		return
+	}
+	for _, t := range p.Timeouts {
+		if time.Duration(t.Seconds)*time.Second <= s.cfg.HeartbeatInterval {
+			s.log.Warn("a TIMEOUT no longer than the heartbeat interval: clients that heartbeat on time lose the feature between two heartbeats",
+				"rule", t.String(), "heartbeat_interval", s.cfg.HeartbeatInterval.String())
+		}
+	}
+}
+
 // reapIdle reclaims the checkouts an options file's TIMEOUT ends at now.
 func (s *Server) reapIdle(now time.Time) {
 	if ids := s.engine.Idle(now); len(ids) > 0 {

@@ -85,3 +85,16 @@ func TestOptionsBadFileRefusesStart(t *testing.T) {
 }
 
 func writeFile(path, text string) error { return os.WriteFile(path, []byte(text), 0o644) }
+
+// A TIMEOUT no longer than the heartbeat interval is logged as a mistake.
+func TestOptionsShortTimeoutWarns(t *testing.T) {
+	var log logBuffer
+	servertest.Start(t, servertest.Options{HeartbeatInterval: time.Minute, Lease: time.Hour, Logger: log.logger(),
+		Options: "TIMEOUT cad_pro 60\nTIMEOUT cad_view 61\n"})
+	if n := log.count("level=WARN", "TIMEOUT cad_pro 60 (site.opt:1)"); n != 1 {
+		t.Fatalf("%d warnings about TIMEOUT cad_pro 60, want 1:\n%s", n, log.String())
+	}
+	if n := log.count("TIMEOUT cad_view"); n != 0 {
+		t.Fatalf("warned about TIMEOUT cad_view 61:\n%s", log.String())
+	}
+}

@@ -169,6 +169,7 @@ func New(cfg Config) (*Server, error) {
 	s.broker = newBroker()
 	s.metrics = newMetrics()
 	s.warnTokens(features)
+	s.warnTimeouts(s.localPolicy)
 	s.denials = newDenyLog(s.log, cfg.DenyLogInterval)
 	s.engine, err = engine.Open(s.store, features, engine.Config{Lease: cfg.Lease, OnHealth: s.onHealth,
 		RestartFloor: RestartFloor(cfg.HeartbeatInterval), ClockTolerance: cfg.ClockTolerance, OnWindback: s.onWindback,
