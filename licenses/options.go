@@ -45,6 +45,10 @@ const (
 	CodeUnknownBorrow    = wire.CodeUnknownBorrow
 	CodeTooManyRestarts  = wire.CodeTooManyRestarts
 	CodeHeartbeatsFailed = wire.CodeHeartbeatsFailed
+	// Refusals by the server's options file (RESERVE, MAX, INCLUDE, EXCLUDE).
+	CodeExcluded   = wire.CodeExcluded
+	CodeMaxReached = wire.CodeMaxReached
+	CodeReserved   = wire.CodeReserved
 )
 
 // Clock tells the time. Tests pass a fake clock so that grace hours, borrow

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/policy"
 	"github.com/floatlic/floatlic/internal/store"
 	"github.com/floatlic/floatlic/internal/wire"
 )
@@ -36,6 +37,11 @@ func (b Borrow) apply(e *Engine, t *txn) Result {
 	} else if f != nil && (b.Hours < 1 || b.Hours > f.BorrowHours) {
 		return e.denyBorrow(t, b, wire.CodeBorrowTooLong, "borrow of %d hours asked for, %s may be borrowed for 1 to %d hours", b.Hours, b.Feature, f.BorrowHours)
 	}
+	if f := e.feature(b.Feature); f != nil {
+		if code, msg := e.borrowRefusal(f, b.Client); code != "" {
+			return e.denyBorrow(t, b, code, "%s", msg)
+		}
+	}
 	f, res := e.admit(t, b.Now, b.Client, b.Feature, b.Version, 1)
 	if f == nil {
 		return res
@@ -44,7 +50,7 @@ func (b Borrow) apply(e *Engine, t *txn) Result {
 		Feature: f.Name, Version: f.Version, User: b.Client.User, Host: b.Client.Host,
 		Since: b.Now, Expires: b.Now.Add(time.Duration(b.Hours) * time.Hour)}
 	e.borrows[br.ID] = br
-	e.useOf(f.Name).borrowed++
+	e.hold(f.Name, br.User, br.Host, 1, true)
 	t.write(func(tx *store.Tx) { tx.InsertBorrow(*br) })
 	ev := clientEvent(wire.EventBorrow, b.Now, b.Client, f.Name)
 	ev.Checkout, ev.Count, ev.Detail = br.ID, 1, "until "+br.Expires.Format(time.RFC3339)
@@ -97,7 +103,7 @@ func (r Return) apply(e *Engine, t *txn) Result {
 
 func (e *Engine) dropBorrow(t *txn, b *store.Borrow, kind string, now time.Time) {
 	delete(e.borrows, b.ID)
-	e.useOf(b.Feature).borrowed--
+	e.hold(b.Feature, b.User, b.Host, -1, true)
 	t.write(func(tx *store.Tx) { tx.DeleteBorrow(b.ID) })
 	t.event(wire.Event{Time: now, Kind: kind, Feature: b.Feature, User: b.User, Host: b.Host,
 		Session: b.Session, Checkout: b.ID, Count: 1})
@@ -147,14 +153,16 @@ func (g GraceReport) apply(e *Engine, t *txn) Result {
 // Now (one heard from since is left alone), and every expired borrow, and
 // forgets expired grace reports. The sessions are named, not searched for, so
 // that a mass expiry is reclaimed a chunk per batch (see Due), and every
-// replica reaps the same ones.
+// replica reaps the same ones. Checkouts are those an options file's
+// TIMEOUT reclaims (see Idle).
 type Reap struct {
-	Now      time.Time
-	Sessions []string
+	Now       time.Time
+	Sessions  []string
+	Checkouts []string `json:",omitempty"`
 }
 
 func (r Reap) apply(e *Engine, t *txn) Result {
-	n := 0
+	n := e.reapIdle(t, r.Checkouts, r.Now)
 	for _, id := range r.Sessions {
 		s := e.sessions[id]
 		// Replicated, the serving node decided: the others do not know
@@ -190,28 +198,38 @@ func (r Reap) apply(e *Engine, t *txn) Result {
 	return Result{Reply: n}
 }
 
-// SetFeatures replaces the served features (a reload of the license files).
-// Checkouts of a feature that is gone or smaller stay until checked in; new
-// checkouts are held to the new limits.
+// SetFeatures replaces the served features (a reload of the license files)
+// and the options file's rules (Policy; nil: none). Checkouts of a feature
+// that is gone or smaller stay until checked in; new checkouts are held to
+// the new limits.
 type SetFeatures struct {
 	Now      time.Time
 	Features []*Feature
+	Policy   *policy.Policy `json:",omitempty"`
 	Detail   string
 	Kind     string // the event's kind: wire.EventReload when empty; a HAL node that starts serving records wire.EventStart
 }
 
+// SetFeaturesReply is what SetFeatures gives back: the features' names, and
+// each feature left holding more than its new limits allow (see
+// overCommitted).
+type SetFeaturesReply struct {
+	Names         []string
+	Overcommitted []string
+}
+
 func (s SetFeatures) apply(e *Engine, t *txn) Result {
 	e.setFeatures(s.Features)
+	e.setPolicy(s.Policy)
 	if e.cfg.Replicated {
-		e.recordFeatures(t, s.Features)
+		e.recordFeatures(t, s.Features, s.Policy)
 	}
-	names := Names(s.Features)
 	kind := s.Kind
 	if kind == "" {
 		kind = wire.EventReload
 	}
 	t.event(wire.Event{Time: s.Now, Kind: kind, Detail: s.Detail})
-	return Result{Reply: names}
+	return Result{Reply: SetFeaturesReply{Names: Names(s.Features), Overcommitted: e.overCommitted()}}
 }
 
 // Names returns the features' names, in their order.

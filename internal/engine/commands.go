@@ -126,7 +126,7 @@ func (c Checkout) apply(e *Engine, t *txn) Result {
 		Feature: f.Name, Version: f.Version, Count: n, Since: c.Now}
 	s.checkouts = append(s.checkouts, co)
 	e.checkouts[co.ID] = co
-	e.useOf(f.Name).inUse += n
+	e.hold(f.Name, s.User, s.Host, n, false)
 	t.write(func(tx *store.Tx) { tx.InsertCheckout(*co) })
 	ev := clientEvent(wire.EventGrant, c.Now, c.Client, f.Name)
 	ev.Checkout, ev.Count = co.ID, n
@@ -159,6 +159,9 @@ func (e *Engine) admit(t *txn, now time.Time, cl wire.Client, name, version stri
 		return deny(wire.CodeNotStarted, "feature %s starts on %s", name, f.Start.Format(time.DateOnly))
 	case version != "" && licfile.CompareVersion(version, f.Version) > 0:
 		return deny(wire.CodeVersionTooHigh, "version %s of %s asked for, the license is for %s", version, name, f.Version)
+	}
+	if code, msg := e.policyRefusal(f, cl, n); code != "" { // the options file (policy.go)
+		return deny(code, "%s", msg)
 	}
 	if msg := e.shortOf(f, n); msg != "" {
 		return deny(wire.CodeCountExhausted, "%s", msg)
@@ -314,7 +317,7 @@ func (e *Engine) release(t *txn, s *session, ids []string, kind string, now time
 			continue
 		}
 		delete(e.checkouts, id)
-		e.useOf(co.Feature).inUse -= co.Count
+		e.hold(co.Feature, s.User, s.Host, -co.Count, false)
 		t.write(func(tx *store.Tx) { tx.DeleteCheckout(id) })
 		t.event(wire.Event{Time: now, Kind: kind, Feature: co.Feature, User: s.User, Host: s.Host,
 			Session: s.ID, Checkout: id, Count: co.Count})
@@ -326,7 +329,7 @@ func (e *Engine) release(t *txn, s *session, ids []string, kind string, now time
 func (e *Engine) endSession(t *txn, s *session) {
 	for _, co := range s.checkouts { // normally none left
 		delete(e.checkouts, co.ID)
-		e.useOf(co.Feature).inUse -= co.Count
+		e.hold(co.Feature, s.User, s.Host, -co.Count, false)
 		t.write(func(tx *store.Tx) { tx.DeleteCheckout(co.ID) })
 	}
 	delete(e.sessions, s.ID)

@@ -41,6 +41,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/policy"
 	"github.com/floatlic/floatlic/internal/store"
 	"github.com/floatlic/floatlic/internal/wire"
 )
@@ -129,7 +130,10 @@ func (s *session) drop(id string) *store.Checkout {
 	return nil
 }
 
-type use struct{ inUse, borrowed int }
+type use struct {
+	inUse, borrowed int
+	holders         map[holder]int // in use and borrowed, by user and host (see hold)
+}
 
 // Engine holds the ledger. Reads (Status, Lookup) may run concurrently with
 // a batch; all changes go through Submit.
@@ -140,6 +144,7 @@ type Engine struct {
 	restarted bool
 
 	features atomic.Pointer[map[string]*Feature] // replaced whole on reload; read without the lock
+	policy   atomic.Pointer[policy.Set]          // the options file's rules, set with the features
 
 	mu        sync.RWMutex
 	sessions  map[string]*session
@@ -154,6 +159,9 @@ type Engine struct {
 	newest    time.Time // the latest command time seen, stored or not
 	markTime  time.Time // the newest time last written to the store's clock mark
 	windback  bool      // the clock was found set back, and OnWindback told
+	// idleFloor is when this node began to hear heartbeats (a load, or
+	// Promote): a TIMEOUT counts a session idle from no sooner (see Idle).
+	idleFloor time.Time
 
 	stats commitStats
 
@@ -199,6 +207,7 @@ func Open(st *store.Store, features []*Feature, cfg Config, now time.Time, onEve
 	e := &Engine{cfg: cfg, store: st, onEvent: onEvent}
 	e.idle.L = &e.qmu
 	e.setFeatures(features)
+	e.setPolicy(nil)
 	if err := e.load(now); err != nil {
 		return nil, err
 	}
@@ -226,6 +235,7 @@ func (e *Engine) load(now time.Time) error {
 	e.seq = snap.LastSeq
 	e.restarted = snap.LastSeq > 0
 	e.lastFlush = now
+	e.idleFloor = now
 	e.newest = maxTime(e.newest, snap.Newest) // a reload after a failed commit never lowers it
 	e.markTime = snap.Newest
 	for _, s := range snap.Sessions {
@@ -242,12 +252,12 @@ func (e *Engine) load(now time.Time) error {
 		}
 		s.checkouts = append(s.checkouts, c)
 		e.checkouts[c.ID] = c
-		e.useOf(c.Feature).inUse += c.Count
+		e.hold(c.Feature, s.User, s.Host, c.Count, false)
 	}
 	for i := range snap.Borrows {
 		b := &snap.Borrows[i]
 		e.borrows[b.ID] = b
-		e.useOf(b.Feature).borrowed++
+		e.hold(b.Feature, b.User, b.Host, 1, true)
 	}
 	for i := range snap.Graces {
 		g := &snap.Graces[i]

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/policy"
 	"github.com/floatlic/floatlic/internal/store"
 	"github.com/floatlic/floatlic/internal/wire"
 )
@@ -219,6 +221,7 @@ func (e *Engine) Applied() uint64 {
 func (e *Engine) Promote(now time.Time, lease time.Duration) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.idleFloor = now
 	for _, s := range e.sessions {
 		s.leaseUntil = now.Add(lease)
 	}
@@ -251,7 +254,8 @@ func (e *Engine) RestoreFrom(path string, now time.Time) error {
 	return e.loadRaftState()
 }
 
-// loadRaftState reads the applied index and the replicated features.
+// loadRaftState reads the applied index and the replicated features and
+// policy.
 func (e *Engine) loadRaftState() error {
 	applied, features, err := e.store.RaftState()
 	if err != nil {
@@ -261,17 +265,29 @@ func (e *Engine) loadRaftState() error {
 	if features == "" {
 		return nil
 	}
-	var fs []*Feature
-	if err := json.Unmarshal([]byte(features), &fs); err != nil {
+	var rs replicatedSet
+	if strings.HasPrefix(features, "[") { // written before policies replicated: features alone
+		err = json.Unmarshal([]byte(features), &rs.Features)
+	} else {
+		err = json.Unmarshal([]byte(features), &rs)
+	}
+	if err != nil {
 		return fmt.Errorf("replicated features in %s: %w", e.store.Path(), err)
 	}
-	e.setFeatures(fs)
+	e.setFeatures(rs.Features)
+	e.setPolicy(rs.Policy)
 	return nil
 }
 
-// recordFeatures stores the features a replicated SetFeatures set.
-func (e *Engine) recordFeatures(t *txn, fs []*Feature) {
-	b, err := json.Marshal(fs)
+// replicatedSet is what a replicated SetFeatures set, as stored.
+type replicatedSet struct {
+	Features []*Feature
+	Policy   *policy.Policy `json:",omitempty"`
+}
+
+// recordFeatures stores the features and policy a replicated SetFeatures set.
+func (e *Engine) recordFeatures(t *txn, fs []*Feature, p *policy.Policy) {
+	b, err := json.Marshal(replicatedSet{Features: fs, Policy: p})
 	if err != nil {
 		t.err = errors.Join(t.err, fmt.Errorf("encode features: %w", err))
 		return

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/policy"
 	"github.com/floatlic/floatlic/internal/store"
 	"github.com/floatlic/floatlic/internal/wire"
 )
@@ -197,6 +198,9 @@ func FuzzDecodeBatch(f *testing.F) {
 		Checkout{Now: testNow, Client: client(1), RequestID: "r", CheckoutID: "c", Feature: "f", Count: 2},
 		Reap{Now: testNow, Sessions: []string{"s1"}},
 		SetFeatures{Now: testNow, Features: []*Feature{{Name: "f", Count: 3}}, Kind: wire.EventStart},
+		SetFeatures{Now: testNow, Features: []*Feature{{Name: "f", Count: 3}},
+			Policy: &policy.Policy{Path: "o", Rules: []policy.Rule{{Keyword: policy.Max, N: 1, Feature: "f", Kind: policy.User, Name: "a"}}}},
+		Reap{Now: testNow, Checkouts: []string{"c"}},
 	})
 	if err != nil {
 		f.Fatal(err)

@@ -68,6 +68,7 @@ func (e *Engine) copyStatus(now time.Time, st *wire.Status) []checkoutRow {
 		}
 	}
 	st.Features = e.featureStatus(now)
+	st.Policy = e.policyInfo()
 	for _, s := range e.sessions { // by session: no lookup a checkout
 		for _, c := range s.checkouts {
 			rows = append(rows, checkoutRow{checkout: c, session: s, lastHeartbeat: s.LastHeartbeat, leaseUntil: s.leaseUntil})

@@ -130,9 +130,9 @@ func (s *Server) takeOver() error {
 	now := s.clock.Now()
 	s.engine.Promote(now, TakeoverLease(s.cfg.HeartbeatInterval))
 	s.mu.Lock()
-	local := s.local
+	local, rules := s.local, s.localPolicy
 	s.mu.Unlock()
-	res := s.engine.Submit(engine.SetFeatures{Now: now, Features: local, Kind: wire.EventStart,
+	res := s.engine.Submit(engine.SetFeatures{Now: now, Features: local, Policy: rules, Kind: wire.EventStart,
 		Detail: fmt.Sprintf("HAL node #%d (%s) serving, instance %s", s.hal.ID(), hal.RoleOf(s.hal.ID()), s.instance)})
 	if res.Err != nil {
 		return res.Err

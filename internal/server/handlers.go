@@ -6,6 +6,7 @@ import (
 
 	"github.com/floatlic/floatlic/internal/engine"
 	"github.com/floatlic/floatlic/internal/licfile"
+	"github.com/floatlic/floatlic/internal/policy"
 	"github.com/floatlic/floatlic/internal/token"
 	"github.com/floatlic/floatlic/internal/wire"
 )
@@ -277,48 +278,72 @@ func (s *Server) remove(body []byte) (any, *wire.Error) {
 	return reply, nil
 }
 
-// reload re-reads the license files. A bad file is refused and the licenses
-// in force stay as they were; checkouts are never dropped.
+// reload re-reads the license files and the options file. A bad file is
+// refused and the licenses and rules in force stay as they were; checkouts
+// are never dropped.
 func (s *Server) reload([]byte) (any, *wire.Error) {
-	names, err := s.Reload("admin reload")
+	reply, err := s.reloadAll("admin reload")
 	if err != nil {
 		var werr *wire.Error
 		if errors.As(err, &werr) {
 			return nil, werr
 		}
-		return nil, wire.Errorf(wire.CodeBadRequest, "reload refused, the licenses in force are kept: %v", err)
+		return nil, wire.Errorf(wire.CodeBadRequest, "reload refused, the licenses and options in force are kept: %v", err)
 	}
-	return wire.ReloadReply{Instance: s.instance, Features: names}, nil
+	return reply, nil
 }
 
-// Reload re-reads the license files and returns the served feature names.
-// On any error the licenses in force are kept.
+// Reload re-reads the license files and the options file, and returns the
+// served feature names. On any error the licenses and rules in force are
+// kept.
 func (s *Server) Reload(why string) ([]string, error) {
+	reply, err := s.reloadAll(why)
+	return reply.Features, err
+}
+
+// reloadAll is Reload, with the reply of the admin's reload: it also names
+// the options file in force and the features left holding more than their
+// new limits.
+func (s *Server) reloadAll(why string) (wire.ReloadReply, error) {
+	reply := wire.ReloadReply{Instance: s.instance}
 	features, err := LoadFeatures(s.cfg.Licenses, s.cfg.VendorPub)
+	if err == nil {
+		_, err = checkHAL(features, s.cfg.HAL)
+	}
+	var rules *policy.Policy
+	if err == nil {
+		rules, err = loadPolicy(s.cfg.Options, features)
+	}
 	if err != nil {
-		s.log.Error("reload refused: keeping the licenses in force", "err", err)
-		return nil, err
+		s.log.Error("reload refused: keeping the licenses and options in force", "err", err)
+		return reply, err
 	}
-	if _, err := checkHAL(features, s.cfg.HAL); err != nil {
-		s.log.Error("reload refused: keeping the licenses in force", "err", err)
-		return nil, err
+	if rules != nil {
+		reply.Options = &wire.PolicyInfo{Path: rules.Path, Rules: rules.Directives}
 	}
+	s.warnTimeouts(rules)
 	if !s.serving() {
 		// A HAL node that does not serve keeps them for when it does: the
 		// set serves the features of the node that serves.
 		s.mu.Lock()
-		s.local = features
+		s.local, s.localPolicy = features, rules
 		s.mu.Unlock()
 		s.log.Info("reloaded the license files: this HAL node serves them when it takes over; reload the serving node to change what the set serves")
-		return engine.Names(features), nil
+		reply.Features = engine.Names(features)
+		return reply, nil
 	}
-	res := s.engine.Submit(engine.SetFeatures{Now: s.clock.Now(), Features: features, Detail: why})
+	res := s.engine.Submit(engine.SetFeatures{Now: s.clock.Now(), Features: features, Policy: rules, Detail: why})
 	if res.Err != nil {
-		return nil, res.Err
+		return reply, res.Err
 	}
 	s.warnTokens(features)
 	s.mu.Lock()
-	s.local = features
+	s.local, s.localPolicy = features, rules
 	s.mu.Unlock()
-	return res.Reply.([]string), nil
+	set := res.Reply.(engine.SetFeaturesReply)
+	for _, o := range set.Overcommitted {
+		s.log.Warn("reload left more licenses held than allowed", "detail", o)
+	}
+	reply.Features, reply.Overcommitted = set.Names, set.Overcommitted
+	return reply, nil
 }

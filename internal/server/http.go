@@ -160,6 +160,10 @@ func streamStatus(w *bufio.Writer, st *wire.Status) {
 	writeArray(w, st.Graces)
 	w.WriteString(`,"servers":`)
 	writeArray(w, st.Servers)
+	if st.Policy != nil {
+		w.WriteString(`,"policy":`)
+		writeValue(w, st.Policy)
+	}
 	w.WriteString("}\n")
 }
 
@@ -207,11 +211,11 @@ func statusOf(code string) int {
 		return http.StatusUnauthorized
 	case wire.CodeUnknownFeature, wire.CodeUnknownSession, wire.CodeUnknownBorrow, wire.CodeUnknownCheckout:
 		return http.StatusNotFound
-	case wire.CodeCountExhausted:
+	case wire.CodeCountExhausted, wire.CodeMaxReached, wire.CodeReserved:
 		return http.StatusConflict
 	case wire.CodeExpired, wire.CodeNotStarted, wire.CodeVersionTooHigh, wire.CodeHostMismatch,
 		wire.CodeBorrowNotAllowed, wire.CodeBorrowTooLong, wire.CodeGraceNotAllowed, wire.CodeTokenInvalid,
-		wire.CodeClockWindback:
+		wire.CodeClockWindback, wire.CodeExcluded:
 		return http.StatusForbidden
 	case wire.CodeNotPrimary:
 		return http.StatusMisdirectedRequest

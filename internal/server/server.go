@@ -32,6 +32,7 @@ import (
 	"github.com/floatlic/floatlic/internal/datadir"
 	"github.com/floatlic/floatlic/internal/engine"
 	"github.com/floatlic/floatlic/internal/hal"
+	"github.com/floatlic/floatlic/internal/policy"
 	"github.com/floatlic/floatlic/internal/store"
 	"github.com/floatlic/floatlic/internal/token"
 	"github.com/floatlic/floatlic/internal/wire"
@@ -61,6 +62,7 @@ func RestartFloor(heartbeat time.Duration) time.Duration {
 // Config configures a server.
 type Config struct {
 	Licenses          []string          // license file paths
+	Options           string            // options file path (see package policy); empty: none
 	VendorPub         ed25519.PublicKey // verifies the licenses
 	DataDir           string
 	AdminToken        string // empty: admin endpoints refuse everything
@@ -104,6 +106,7 @@ type Server struct {
 	http           *http.Server
 	hal            *hal.Node         // nil on a single node
 	local          []*engine.Feature // the features of this node's own license files
+	localPolicy    *policy.Policy    // and its options file's rules, with them on s.mu
 
 	mu   sync.Mutex
 	addr string
@@ -147,6 +150,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.local = features
+	if s.localPolicy, err = loadPolicy(cfg.Options, features); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -163,6 +169,7 @@ func New(cfg Config) (*Server, error) {
 	s.broker = newBroker()
 	s.metrics = newMetrics()
 	s.warnTokens(features)
+	s.warnTimeouts(s.localPolicy)
 	s.denials = newDenyLog(s.log, cfg.DenyLogInterval)
 	s.engine, err = engine.Open(s.store, features, engine.Config{Lease: cfg.Lease, OnHealth: s.onHealth,
 		RestartFloor: RestartFloor(cfg.HeartbeatInterval), ClockTolerance: cfg.ClockTolerance, OnWindback: s.onWindback,
@@ -172,7 +179,9 @@ func New(cfg Config) (*Server, error) {
 		s.lock.Release()
 		return nil, err
 	}
-	if cfg.HAL != nil {
+	if cfg.HAL == nil {
+		s.engine.UsePolicy(s.localPolicy)
+	} else {
 		if err := s.startHAL(halServers); err != nil {
 			s.engine.Close()
 			s.store.Close()
@@ -311,6 +320,7 @@ func (s *Server) reaper() {
 		s.denials.flush(now)
 		if s.serving() { // on a HAL set, only the serving node knows the leases
 			s.reap(now)
+			s.reapIdle(now)
 		}
 		s.flushHeartbeats(now)
 		if time.Since(lastPrune) > 10*time.Minute {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -38,6 +40,7 @@ type Options struct {
 	Sync              string        // default full
 	Logger            *slog.Logger  // default: discard
 	Boost             func() (done func())
+	Options           string // text of an options file (licd serve --options); "": none
 }
 
 // Server is a running license server.
@@ -85,6 +88,12 @@ func Start(t testing.TB, o Options) *Server {
 		ReapInterval: o.ReapInterval, Sync: o.Sync, Logger: o.Logger, Boost: o.Boost}
 	if o.Clock != nil {
 		s.cfg.Clock = o.Clock
+	}
+	if o.Options != "" {
+		s.cfg.Options = filepath.Join(dir, "site.opt")
+		if err := os.WriteFile(s.cfg.Options, []byte(o.Options), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	s.start("127.0.0.1:0")
 	t.Cleanup(s.Stop)

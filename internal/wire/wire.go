@@ -66,6 +66,11 @@ const (
 	CodeTooManyRestarts  = "too_many_restarts"
 	CodeHeartbeatsFailed = "heartbeats_failed"
 	CodeCheckoutLost     = "checkout_lost"
+	// Refusals by the options file's rules (licd serve --options); each
+	// message names the rule and its file:line.
+	CodeExcluded   = "excluded"    // EXCLUDE, or not in INCLUDE (and their _BORROW kin)
+	CodeMaxReached = "max_reached" // a MAX the user, host or group holds already
+	CodeReserved   = "reserved"    // the free licenses are RESERVEd for others
 )
 
 // Error is the error object of every failed reply:
@@ -247,6 +252,12 @@ type RemoveReply struct {
 type ReloadReply struct {
 	Instance string   `json:"instance"`
 	Features []string `json:"features"`
+	// Options is the options file in force, if any; Overcommitted
+	// describes each feature whose licenses held exceed what the reloaded
+	// COUNT and reservations allow (held until checked in; none granted
+	// meanwhile).
+	Options       *PolicyInfo `json:"options,omitempty"`
+	Overcommitted []string    `json:"overcommitted,omitempty"`
 }
 
 // Status is the server's whole state as licstat shows it (`licstat --json`).
@@ -257,6 +268,14 @@ type Status struct {
 	Borrows   []BorrowInfo    `json:"borrows"`
 	Graces    []GraceInfo     `json:"graces"`
 	Servers   []ServerNode    `json:"servers"`
+	Policy    *PolicyInfo     `json:"policy,omitempty"` // the options file in force, if any
+}
+
+// PolicyInfo is the options file in force (licd serve --options): its path
+// on the server and how many rules (directives) it holds.
+type PolicyInfo struct {
+	Path  string `json:"path"`
+	Rules int    `json:"rules"`
 }
 
 // ServerInfo describes the server that answered.
@@ -352,6 +371,7 @@ const (
 	EventGrace        = "grace" // a client reported grace use
 	EventReload       = "reload"
 	EventStart        = "start"
+	EventTimeout      = "timeout" // an options file's TIMEOUT reclaimed an idle session's checkout
 )
 
 // Event is one entry of the audit trail. On /v1/events each is sent as a

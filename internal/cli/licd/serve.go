@@ -32,6 +32,7 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "vendor-pub", Usage: "vendor public key `FILE` that signed the licenses", Required: true},
 			&cli.StringFlag{Name: "data", Value: "licd-data", Usage: "`DIR` for the database and the server's token key"},
 			&cli.StringFlag{Name: "admin-token-file", Usage: "`FILE` holding the token for admin remove and reload"},
+			&cli.StringFlag{Name: "options", Usage: "options `FILE`: RESERVE, MAX, INCLUDE, EXCLUDE, TIMEOUT rules (re-read on reload)"},
 		}, append(runFlags(), halFlags()...)...),
 		Action: func(c *cli.Context) error {
 			pub, err := licfile.ReadPublicKey(c.String("vendor-pub"))
@@ -44,6 +45,7 @@ func serveCommand() *cli.Command {
 			}
 			cfg.Licenses, cfg.VendorPub, cfg.DataDir = c.StringSlice("license"), pub, c.String("data")
 			cfg.HAL = halConfig(c)
+			cfg.Options = c.String("options")
 			if f := c.String("admin-token-file"); f != "" {
 				warn, err := datadir.CheckSecret(f)
 				if err != nil {
@@ -144,7 +146,8 @@ func configFrom(c *cli.Context) (server.Config, error) {
 }
 
 // run starts the server, prints where it listens (then banner, if any), and
-// serves until ctx ends or SIGINT/SIGTERM; SIGHUP reloads the licenses.
+// serves until ctx ends or SIGINT/SIGTERM; SIGHUP reloads the licenses
+// and the options file.
 func run(ctx context.Context, cfg server.Config, listen, cert, key string, banner func(addr string)) error {
 	heapfloor.Keep(heapFloor)
 	tuner := maxProcsTuner(cfg.Logger)

@@ -27,7 +27,15 @@ func printOnce(ctx context.Context, o options, w io.Writer) error {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	if _, err := fmt.Fprintf(w, "%s\n\n", serverLine(st, addr, now)); err != nil {
+	if _, err := fmt.Fprintf(w, "%s\n", serverLine(st, addr, now)); err != nil {
+		return err
+	}
+	if p := st.Policy; p != nil {
+		if _, err := fmt.Fprintf(w, "options: %s, %d rules\n", p.Path, p.Rules); err != nil {
+			return err
+		}
+	}
+	if _, err := fmt.Fprintln(w); err != nil {
 		return err
 	}
 	return views.WriteTables(w, st, now, onceLoc)
