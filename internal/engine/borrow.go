@@ -36,6 +36,9 @@ func (b Borrow) apply(e *Engine, t *txn) Result {
 	} else if f != nil && (b.Hours < 1 || b.Hours > f.BorrowHours) {
 		return e.denyBorrow(t, b, wire.CodeBorrowTooLong, "borrow of %d hours asked for, %s may be borrowed for 1 to %d hours", b.Hours, b.Feature, f.BorrowHours)
 	}
+	if r, held := e.held(t, b.Now, b.Client, b.Feature, 1); held {
+		return r
+	}
 	f, res := e.admit(t, b.Now, b.Client, b.Feature, b.Version, 1)
 	if f == nil {
 		return res
@@ -98,6 +101,7 @@ func (r Return) apply(e *Engine, t *txn) Result {
 func (e *Engine) dropBorrow(t *txn, b *store.Borrow, kind string, now time.Time) {
 	delete(e.borrows, b.ID)
 	e.useOf(b.Feature).borrowed--
+	e.freedOf(b.Feature)
 	t.write(func(tx *store.Tx) { tx.DeleteBorrow(b.ID) })
 	t.event(wire.Event{Time: now, Kind: kind, Feature: b.Feature, User: b.User, Host: b.Host,
 		Session: b.Session, Checkout: b.ID, Count: 1})
@@ -167,7 +171,7 @@ func (r Reap) apply(e *Engine, t *txn) Result {
 			ids[i] = c.ID
 		}
 		n += e.release(t, s, ids, wire.EventExpire, r.Now)
-		e.endSession(t, s)
+		e.endSession(t, s, r.Now, "lease ran out")
 	}
 	// In id order, so that every node numbers the events alike.
 	var borrows []*store.Borrow
@@ -187,6 +191,7 @@ func (r Reap) apply(e *Engine, t *txn) Result {
 			t.write(func(tx *store.Tx) { tx.DeleteGrace(g.TokenID) })
 		}
 	}
+	e.dropHolds(t, r.Now)
 	return Result{Reply: n}
 }
 
@@ -202,6 +207,9 @@ type SetFeatures struct {
 
 func (s SetFeatures) apply(e *Engine, t *txn) Result {
 	e.setFeatures(s.Features)
+	for _, f := range e.queuedFeatures() { // a COUNT raised, a feature gone
+		e.qs.freed[f] = true
+	}
 	if e.cfg.Replicated {
 		e.recordFeatures(t, s.Features)
 	}
