@@ -160,6 +160,10 @@ func streamStatus(w *bufio.Writer, st *wire.Status) {
 	writeArray(w, st.Graces)
 	w.WriteString(`,"servers":`)
 	writeArray(w, st.Servers)
+	if len(st.Queue) > 0 { // omitempty, as json.Marshal
+		w.WriteString(`,"queue":`)
+		writeArray(w, st.Queue)
+	}
 	w.WriteString("}\n")
 }
 
