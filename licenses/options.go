@@ -45,6 +45,9 @@ const (
 	CodeUnknownBorrow    = wire.CodeUnknownBorrow
 	CodeTooManyRestarts  = wire.CodeTooManyRestarts
 	CodeHeartbeatsFailed = wire.CodeHeartbeatsFailed
+	// CodeRemovedHold: an admin removed the license and holds the user or
+	// host off the feature for a while; a held license is lost with it.
+	CodeRemovedHold = wire.CodeRemovedHold
 )
 
 // Clock tells the time. Tests pass a fake clock so that grace hours, borrow
