@@ -217,6 +217,8 @@ func statusOf(code string) int {
 		wire.CodeBorrowNotAllowed, wire.CodeBorrowTooLong, wire.CodeGraceNotAllowed, wire.CodeTokenInvalid,
 		wire.CodeClockWindback:
 		return http.StatusForbidden
+	case wire.CodeRemovedHold: // an admin's hold (licstat remove --hold)
+		return http.StatusForbidden
 	case wire.CodeNotPrimary:
 		return http.StatusMisdirectedRequest
 	case wire.CodeNoQuorum, wire.CodeUnavailable:

@@ -71,8 +71,8 @@ func TestRemoveByUserWithHold(t *testing.T) {
 	if st != http.StatusOK || !strings.Contains(string(body), `"removed":1`) || !strings.Contains(string(body), `"hold_until":"2026-12-06T04:01:00Z"`) {
 		t.Fatalf("remove: %d %s", st, body)
 	}
-	_, e := checkout(t, s.Addr, ann, "r", "cad_pro")
-	if e == nil || e.Code != wire.CodeRemovedHold || !strings.Contains(e.Message, "root@adm") {
+	code, e := post(t, s.Addr, wire.PathCheckout, wire.CheckoutRequest{Client: ann, RequestID: "r", Feature: "cad_pro"}, nil)
+	if code != http.StatusForbidden || e == nil || e.Code != wire.CodeRemovedHold || !strings.Contains(e.Message, "root@adm") {
 		t.Fatalf("re-take while held: %v, want removed_hold naming root@adm", e)
 	}
 	clk.Advance(time.Minute)
