@@ -393,7 +393,9 @@ func (r Remove) apply(e *Engine, t *txn) Result {
 			for i, c := range s.checkouts {
 				ids[i] = c.ID
 			}
-			n += e.release(t, s, ids, wire.EventRemove, r.Now)
+			k := e.release(t, s, ids, wire.EventRemove, r.Now)
+			r.noteBy(t, k)
+			n += k
 			e.endSession(t, s, r.Now, "removed "+r.byDetail())
 		}
 		return Result{Reply: wire.RemoveReply{Removed: n}}
@@ -403,6 +405,7 @@ func (r Remove) apply(e *Engine, t *txn) Result {
 		return Result{Reply: wire.RemoveReply{}}
 	}
 	n := e.release(t, e.sessions[co.Session], []string{co.ID}, wire.EventRemove, r.Now)
+	r.noteBy(t, n)
 	return Result{Reply: wire.RemoveReply{Removed: n}}
 }
 

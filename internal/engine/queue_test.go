@@ -261,3 +261,65 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+// Replicated, every node queues, grants from the queue and holds alike:
+// the queue and the holds travel in the commands, not in the serving
+// node's memory.
+func TestReplicasAgreeOnQueue(t *testing.T) {
+	r := openReplicas(t, 3, 1)
+	lead := r.engines[0]
+	at := func(s int) time.Time { return testNow.Add(time.Duration(s) * time.Second) }
+	for i := range 3 {
+		id := fmt.Sprintf("q%d", i)
+		lead.Submit(Checkout{Now: at(i), Client: userClient(i, fmt.Sprint("user", i)), RequestID: id, CheckoutID: id, Feature: "f", Queue: true})
+	}
+	lead.Submit(Remove{Now: at(10), User: "user0", HoldID: "h", HoldUntil: at(70), By: "root@adm"})
+	lead.Submit(Checkin{Now: at(11), Client: userClient(2, "user2"), RequestID: "q2"})
+	want := ledger(lead) + queueLedger(lead)
+	if !contains(want, "checkout q1 ") || !contains(want, "hold h user0") {
+		t.Fatalf("serving node: q1 not granted from the queue, or no hold:\n%s", want)
+	}
+	for i, e := range r.engines[1:] {
+		if got := ledger(e) + queueLedger(e); got != want {
+			t.Errorf("node %d:\n%s\nserving node:\n%s", i+1, got, want)
+		}
+	}
+}
+
+func queueLedger(e *Engine) string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s := ""
+	for _, f := range e.queuedFeatures() {
+		for _, q := range e.qs.queues[f] {
+			s += fmt.Sprintf("queued %d %s %s\n", q.Seq, q.Feature, q.RequestID)
+		}
+	}
+	for id, h := range e.qs.holds {
+		s += fmt.Sprintf("hold %s %s %s\n", id, h.User, h.Until.Format(time.RFC3339))
+	}
+	return s
+}
+
+// The remove and queue events say who removed, and where a request waits.
+func TestQueueAndRemoveEvents(t *testing.T) {
+	_, st := openEngine(t, 1)
+	var evs []wire.Event
+	e, err := Open(st, []*Feature{{Name: "f", Version: "1.0", Count: 1, HostOK: true}}, Config{Lease: time.Hour}, testNow,
+		func(b []wire.Event) { evs = append(evs, b...) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	queue(t, e, testNow, userClient(0, "ann"), "a")
+	queue(t, e, testNow, userClient(1, "bob"), "b")
+	e.Submit(Remove{Now: testNow.Add(time.Minute), User: "ann", By: "root@adm"})
+	var got []string
+	for _, ev := range evs {
+		got = append(got, ev.Kind+" "+ev.User+" "+ev.Detail)
+	}
+	want := []string{"grant ann ", "queue bob position 1 of 1", "remove ann by root@adm", "grant bob from the queue, waited 1m0s"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("events:\n%q\nwant\n%q", got, want)
+	}
+}

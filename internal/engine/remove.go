@@ -41,11 +41,7 @@ func (e *Engine) removeMatching(t *txn, r Remove) Result {
 			}
 		}
 		slices.Sort(ids)
-		for _, id := range ids {
-			if e.release(t, s, []string{id}, wire.EventRemove, r.Now) == 1 {
-				t.events[len(t.events)-1].Detail = r.byDetail()
-			}
-		}
+		r.noteBy(t, e.release(t, s, ids, wire.EventRemove, r.Now))
 		reply.Removed += len(ids)
 	}
 	slices.SortFunc(reply.Checkouts, func(a, b wire.RemovedCheckout) int { return strings.Compare(a.ID, b.ID) })
@@ -67,6 +63,13 @@ func (e *Engine) removeMatching(t *txn, r Remove) Result {
 		reply.HoldUntil = &until
 	}
 	return Result{Reply: reply}
+}
+
+// noteBy names the admin in the last n events (the removes just recorded).
+func (r Remove) noteBy(t *txn, n int) {
+	for i := len(t.events) - n; i < len(t.events); i++ {
+		t.events[i].Detail = r.byDetail()
+	}
 }
 
 func (e *Engine) sortedSessions() []*session {
