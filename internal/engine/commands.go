@@ -310,10 +310,7 @@ func (c Checkin) apply(e *Engine, t *txn) Result {
 	}
 	if c.RequestID != "" {
 		e.touch(s, c.Now)
-		if e.cancelQueued(t, c.Now, s, c.RequestID) {
-			return Result{Reply: wire.CheckinReply{Released: 1}}
-		}
-		return Result{Reply: wire.CheckinReply{}}
+		return Result{Reply: wire.CheckinReply{Released: e.cancelRequest(t, c.Now, s, c.RequestID)}}
 	}
 	var ids []string
 	if c.All {

@@ -222,16 +222,22 @@ func (e *Engine) grantQueued(t *txn, now time.Time, s *session, cl wire.Client, 
 	t.event(ev)
 }
 
-// cancelQueued takes a session's queued request out (Checkin.RequestID).
-func (e *Engine) cancelQueued(t *txn, now time.Time, s *session, requestID string) bool {
+// cancelRequest takes a session's queued request out (Checkin.RequestID),
+// or, when it was granted meanwhile, checks its checkout in: a client that
+// gives up waiting leaves nothing behind either way. It returns how many
+// it took out.
+func (e *Engine) cancelRequest(t *txn, now time.Time, s *session, requestID string) int {
 	for _, f := range e.queuedFeatures() {
 		if _, i := e.queued(s.ID, f, requestID); i >= 0 {
 			e.dequeue(t, now, f, i, wire.EventDequeue, "cancelled")
 			e.qs.freed[f] = true
-			return true
+			return 1
 		}
 	}
-	return false
+	if co := s.byRequest(requestID); co != nil {
+		return e.release(t, s, []string{co.ID}, wire.EventRelease, now)
+	}
+	return 0
 }
 
 // queueStatus lists the queues for status, by feature then position.

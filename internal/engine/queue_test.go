@@ -323,3 +323,20 @@ func TestQueueAndRemoveEvents(t *testing.T) {
 		t.Errorf("events:\n%q\nwant\n%q", got, want)
 	}
 }
+
+// A client that gives up after its request was granted, unknown to it,
+// checks in the checkout by request id.
+func TestCancelGrantedRequest(t *testing.T) {
+	e, _ := openEngine(t, 1)
+	defer e.Close()
+	queue(t, e, testNow, client(0), "a")
+	queue(t, e, testNow, client(1), "b")
+	e.Submit(Checkin{Now: testNow, Client: client(0), CheckoutID: "co-a"}) // b is granted
+	r := e.Submit(Checkin{Now: testNow, Client: client(1), RequestID: "b"})
+	if r.Err != nil || r.Reply.(wire.CheckinReply).Released != 1 {
+		t.Fatalf("cancel of a granted request = %+v", r)
+	}
+	if in, _ := e.InUse("f"); in != 0 {
+		t.Fatalf("in use %d, want 0", in)
+	}
+}
