@@ -64,13 +64,9 @@ func runRemove(c *cli.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(c.Context, fetchTimeout)
 	defer cancel()
-	reply, err := licenses.Remove(ctx, servers[0], token, http.DefaultClient, req)
+	reply, err := removeAt(ctx, servers, token, req)
 	if err != nil {
-		var we *wire.Error
-		if errors.As(err, &we) {
-			return exit.Refusedf("license server %s refused the remove: %s", servers[0], we)
-		}
-		return exit.Refusedf("cannot reach license server %s: %s", servers[0], feed.Reason(err))
+		return err
 	}
 	if c.Bool("json") {
 		b, err := json.MarshalIndent(reply, "", "  ")
@@ -81,6 +77,28 @@ func runRemove(c *cli.Context) error {
 		return err
 	}
 	return printRemoved(c.App.Writer, req, reply)
+}
+
+// removeAt sends the remove to the first of servers that answers; a HAL
+// node that does not serve names the one that does, and it goes there.
+func removeAt(ctx context.Context, servers []string, token string, req wire.RemoveRequest) (*licenses.RemoveReply, error) {
+	var failures []string
+	for _, addr := range servers {
+		reply, err := licenses.Remove(ctx, addr, token, http.DefaultClient, req)
+		var we *wire.Error
+		if errors.As(err, &we) && we.Code == wire.CodeNotPrimary && we.Primary != "" {
+			addr = we.Primary
+			reply, err = licenses.Remove(ctx, addr, token, http.DefaultClient, req)
+		}
+		switch {
+		case err == nil:
+			return reply, nil
+		case errors.As(err, &we):
+			return nil, exit.Refusedf("license server %s refused the remove: %s", addr, we)
+		}
+		failures = append(failures, fmt.Sprintf("%s: %s", addr, feed.Reason(err)))
+	}
+	return nil, exit.Refusedf("cannot reach license server %s", strings.Join(failures, "; "))
 }
 
 // removeRequest builds the request from the flags: one kind of target, a
