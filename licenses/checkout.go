@@ -138,6 +138,12 @@ func (c *Client) checkinID(ctx context.Context, addr, id string) error {
 // applies; grace_cooldown, clock_windback or token_invalid when the grace or
 // borrowed license the client fell back on was refused.
 func (c *Client) Checkout(ctx context.Context, feature, version string) (*License, error) {
+	return c.checkout(ctx, feature, version, nil)
+}
+
+// checkout is Checkout; with wait set, a server with no license free queues
+// the request and wait hears of its position (see CheckoutWait).
+func (c *Client) checkout(ctx context.Context, feature, version string, wait func(position, of int)) (*License, error) {
 	if feature == "" {
 		return nil, wire.Errorf(wire.CodeBadRequest, "checkout: no feature named")
 	}
@@ -151,7 +157,7 @@ func (c *Client) Checkout(ctx context.Context, feature, version string) (*Licens
 	if lic != nil {
 		return lic, nil
 	}
-	lic, err := c.fromServer(ctx, feature, version)
+	lic, err := c.fromServer(ctx, feature, version, wait)
 	if err == nil || !offline(err) {
 		return lic, err
 	}
@@ -164,8 +170,9 @@ func (c *Client) Checkout(ctx context.Context, feature, version string) (*Licens
 	return nil, err
 }
 
-func (c *Client) fromServer(ctx context.Context, feature, version string) (*License, error) {
-	req := wire.CheckoutRequest{Client: c.wireClient(), RequestID: randomID(), Feature: feature, Version: version}
+func (c *Client) fromServer(ctx context.Context, feature, version string, wait func(position, of int)) (*License, error) {
+	req := wire.CheckoutRequest{Client: c.wireClient(), RequestID: randomID(), Feature: feature, Version: version,
+		Queue: wait != nil}
 	c.mu.Lock()
 	c.gen++
 	c.inflight++
@@ -178,6 +185,9 @@ func (c *Client) fromServer(ctx context.Context, feature, version string) (*Lice
 	var rep wire.CheckoutReply
 	order := c.order()
 	addr, err := c.exchange(ctx, order, wire.PathCheckout, req, &rep, sendTries)
+	if err == nil && rep.Queued {
+		addr, err = c.waitInQueue(ctx, req, &rep, addr, wait)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			// Given up with a request out: a server may have granted it,

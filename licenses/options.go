@@ -49,6 +49,9 @@ const (
 	CodeExcluded   = wire.CodeExcluded
 	CodeMaxReached = wire.CodeMaxReached
 	CodeReserved   = wire.CodeReserved
+	// CodeRemovedHold: an admin removed the license and holds the user or
+	// host off the feature for a while; a held license is lost with it.
+	CodeRemovedHold = wire.CodeRemovedHold
 )
 
 // Clock tells the time. Tests pass a fake clock so that grace hours, borrow

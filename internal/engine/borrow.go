@@ -42,6 +42,9 @@ func (b Borrow) apply(e *Engine, t *txn) Result {
 			return e.denyBorrow(t, b, code, "%s", msg)
 		}
 	}
+	if r, held := e.held(t, b.Now, b.Client, b.Feature, 1); held {
+		return r
+	}
 	f, res := e.admit(t, b.Now, b.Client, b.Feature, b.Version, 1)
 	if f == nil {
 		return res
@@ -104,6 +107,7 @@ func (r Return) apply(e *Engine, t *txn) Result {
 func (e *Engine) dropBorrow(t *txn, b *store.Borrow, kind string, now time.Time) {
 	delete(e.borrows, b.ID)
 	e.hold(b.Feature, b.User, b.Host, -1, true)
+	e.freedOf(b.Feature)
 	t.write(func(tx *store.Tx) { tx.DeleteBorrow(b.ID) })
 	t.event(wire.Event{Time: now, Kind: kind, Feature: b.Feature, User: b.User, Host: b.Host,
 		Session: b.Session, Checkout: b.ID, Count: 1})
@@ -175,7 +179,7 @@ func (r Reap) apply(e *Engine, t *txn) Result {
 			ids[i] = c.ID
 		}
 		n += e.release(t, s, ids, wire.EventExpire, r.Now)
-		e.endSession(t, s)
+		e.endSession(t, s, r.Now, "lease ran out")
 	}
 	// In id order, so that every node numbers the events alike.
 	var borrows []*store.Borrow
@@ -195,6 +199,7 @@ func (r Reap) apply(e *Engine, t *txn) Result {
 			t.write(func(tx *store.Tx) { tx.DeleteGrace(g.TokenID) })
 		}
 	}
+	e.dropHolds(t, r.Now)
 	return Result{Reply: n}
 }
 
@@ -221,6 +226,9 @@ type SetFeaturesReply struct {
 func (s SetFeatures) apply(e *Engine, t *txn) Result {
 	e.setFeatures(s.Features)
 	e.setPolicy(s.Policy)
+	for _, f := range e.queuedFeatures() { // a COUNT raised, a feature gone
+		e.qs.freed[f] = true
+	}
 	if e.cfg.Replicated {
 		e.recordFeatures(t, s.Features, s.Policy)
 	}

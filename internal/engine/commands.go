@@ -97,6 +97,7 @@ type Checkout struct {
 	Feature    string
 	Version    string
 	Count      int
+	Queue      bool // wait in the feature's queue when refused for now (queue.go)
 }
 
 func (c Checkout) apply(e *Engine, t *txn) Result {
@@ -112,9 +113,26 @@ func (c Checkout) apply(e *Engine, t *txn) Result {
 			e.touch(s, c.Now)
 			return Result{Reply: e.checkoutReply(co, s, c.Now)}
 		}
+		if _, i := e.queued(s.ID, c.Feature, c.RequestID); i >= 0 {
+			e.touch(s, c.Now)
+			return Result{Reply: e.queuedReply(c.Feature, i)}
+		}
 	}
 	n := max(c.Count, 1)
+	if r, held := e.held(t, c.Now, c.Client, c.Feature, n); held {
+		return r
+	}
 	f, res := e.admit(t, c.Now, c.Client, c.Feature, c.Version, n)
+	if c.Queue && (f == nil && queueable(res.Err.Code) || f != nil && len(e.qs.queues[c.Feature]) > 0) {
+		if f == nil {
+			t.unrecord() // the denial admit recorded: this request waits
+		}
+		if s == nil {
+			s = e.newSession(t, c.Client, c.Now)
+		}
+		e.touch(s, c.Now)
+		return e.enqueue(t, c, s, n)
+	}
 	if f == nil {
 		return res
 	}
@@ -279,6 +297,7 @@ type Checkin struct {
 	Client     wire.Client
 	CheckoutID string
 	All        bool
+	RequestID  string // cancels the session's queued request of that id
 }
 
 func (c Checkin) apply(e *Engine, t *txn) Result {
@@ -292,6 +311,10 @@ func (c Checkin) apply(e *Engine, t *txn) Result {
 	if s == nil {
 		return Result{Reply: wire.CheckinReply{}}
 	}
+	if c.RequestID != "" {
+		e.touch(s, c.Now)
+		return Result{Reply: wire.CheckinReply{Released: e.cancelRequest(t, c.Now, s, c.RequestID)}}
+	}
 	var ids []string
 	if c.All {
 		for _, co := range s.checkouts {
@@ -303,7 +326,7 @@ func (c Checkin) apply(e *Engine, t *txn) Result {
 	}
 	n := e.release(t, s, ids, wire.EventRelease, c.Now)
 	if c.All {
-		e.endSession(t, s)
+		e.endSession(t, s, c.Now, "checked in")
 	}
 	return Result{Reply: wire.CheckinReply{Released: n}}
 }
@@ -318,6 +341,7 @@ func (e *Engine) release(t *txn, s *session, ids []string, kind string, now time
 		}
 		delete(e.checkouts, id)
 		e.hold(co.Feature, s.User, s.Host, -co.Count, false)
+		e.freedOf(co.Feature)
 		t.write(func(tx *store.Tx) { tx.DeleteCheckout(id) })
 		t.event(wire.Event{Time: now, Kind: kind, Feature: co.Feature, User: s.User, Host: s.Host,
 			Session: s.ID, Checkout: id, Count: co.Count})
@@ -326,10 +350,13 @@ func (e *Engine) release(t *txn, s *session, ids []string, kind string, now time
 	return n
 }
 
-func (e *Engine) endSession(t *txn, s *session) {
+// endSession ends s, and its queued requests (why: for their events).
+func (e *Engine) endSession(t *txn, s *session, now time.Time, why string) {
+	e.dequeueSession(t, now, s, why)
 	for _, co := range s.checkouts { // normally none left
 		delete(e.checkouts, co.ID)
 		e.hold(co.Feature, s.User, s.Host, -co.Count, false)
+		e.freedOf(co.Feature)
 		t.write(func(tx *store.Tx) { tx.DeleteCheckout(co.ID) })
 	}
 	delete(e.sessions, s.ID)
@@ -342,9 +369,23 @@ type Remove struct {
 	Now        time.Time
 	CheckoutID string
 	Session    string // a handle, as status shows it
+	// User, Host, Feature remove every matching checkout (remove.go);
+	// BorrowID revokes a borrow; HoldUntil, when set, keeps the user,
+	// host and feature off it until then, under HoldID. By names the admin.
+	User, Host, Feature string
+	BorrowID            string
+	HoldID              string
+	HoldUntil           time.Time
+	By                  string
 }
 
 func (r Remove) apply(e *Engine, t *txn) Result {
+	switch {
+	case r.BorrowID != "":
+		return e.revokeBorrow(t, r)
+	case r.selects():
+		return e.removeMatching(t, r)
+	}
 	if r.Session != "" {
 		n := 0
 		for _, s := range e.sessionsByHandle(r.Session) {
@@ -352,8 +393,10 @@ func (r Remove) apply(e *Engine, t *txn) Result {
 			for i, c := range s.checkouts {
 				ids[i] = c.ID
 			}
-			n += e.release(t, s, ids, wire.EventRemove, r.Now)
-			e.endSession(t, s)
+			k := e.release(t, s, ids, wire.EventRemove, r.Now)
+			r.noteBy(t, k)
+			n += k
+			e.endSession(t, s, r.Now, "removed "+r.byDetail())
 		}
 		return Result{Reply: wire.RemoveReply{Removed: n}}
 	}
@@ -362,6 +405,7 @@ func (r Remove) apply(e *Engine, t *txn) Result {
 		return Result{Reply: wire.RemoveReply{}}
 	}
 	n := e.release(t, e.sessions[co.Session], []string{co.ID}, wire.EventRemove, r.Now)
+	r.noteBy(t, n)
 	return Result{Reply: wire.RemoveReply{Removed: n}}
 }
 

@@ -180,6 +180,8 @@ type Engine struct {
 
 	log     Log    // replicated: where batches go
 	applied uint64 // on mu: the last log entry applied
+
+	qs queueState // on mu: queued checkout requests and admins' holds (queue.go)
 }
 
 // Open loads the state from st. Every restored session's lease runs on from
@@ -263,6 +265,7 @@ func (e *Engine) load(now time.Time) error {
 		g := &snap.Graces[i]
 		e.graces[keyOf(g)] = g
 	}
+	e.loadQueue(snap)
 	return nil
 }
 
@@ -363,7 +366,7 @@ func (e *Engine) Due(now time.Time) (sessions []string, others bool) {
 			return sessions, true
 		}
 	}
-	return sessions, false
+	return sessions, e.holdsDue(now)
 }
 
 // Clock reports whether the clock, reading now, was set back: now is more

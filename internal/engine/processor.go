@@ -163,6 +163,7 @@ func (e *Engine) applyBatch(batch []*pending) {
 	var now time.Time
 	for i, p := range batch {
 		results[i] = p.cmd.apply(e, t)
+		e.serveFreed(t, p.cmd.time())
 		now = maxTime(now, p.cmd.time())
 	}
 	e.saw(t, now)

@@ -175,6 +175,7 @@ func (e *Engine) ApplyEntries(entries []Entry) ([][]Result, error) {
 		out[i] = make([]Result, len(batches[i]))
 		for j, c := range batches[i] {
 			out[i][j] = c.apply(e, t)
+			e.serveFreed(t, c.time())
 			now = maxTime(now, c.time())
 		}
 		last = en.Index

@@ -39,6 +39,7 @@ func (e *Engine) Status(now time.Time, st *wire.Status) {
 			LastHeartbeat: r.lastHeartbeat, LeaseUntil: r.leaseUntil}
 	}
 	slices.SortFunc(st.Borrows, func(a, b wire.BorrowInfo) int { return a.Expires.Compare(b.Expires) })
+	st.Queue = e.queueStatus()
 	slices.SortFunc(st.Graces, func(a, b wire.GraceInfo) int { return a.Expires.Compare(b.Expires) })
 }
 

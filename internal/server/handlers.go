@@ -50,13 +50,16 @@ func (s *Server) checkout(body []byte) (any, *wire.Error) {
 		return nil, badRequest("count %d is outside 1..1000000", req.Count)
 	}
 	res := s.engine.Submit(engine.Checkout{Now: s.clock.Now(), Client: req.Client, RequestID: req.RequestID,
-		CheckoutID: randomID(), Feature: req.Feature, Version: req.Version, Count: req.Count})
+		CheckoutID: randomID(), Feature: req.Feature, Version: req.Version, Count: req.Count, Queue: req.Queue})
 	if res.Err != nil {
 		return nil, res.Err
 	}
 	reply := res.Reply.(wire.CheckoutReply)
 	reply.Instance = s.instance
 	reply.HeartbeatSeconds = s.cfg.HeartbeatInterval.Seconds()
+	if reply.Queued {
+		return reply, nil
+	}
 	if f := s.engine.Feature(reply.Feature); f != nil && f.GraceHours > 0 && s.tokenRefusal(f) == "" {
 		reply.GraceToken, reply.ServerKey = s.graceToken(req.Client, f), s.keyText
 	}
@@ -91,10 +94,11 @@ func (s *Server) checkin(body []byte) (any, *wire.Error) {
 	if err := decodeFrom(body, &req, func() wire.Client { return req.Client }); err != nil {
 		return nil, err
 	}
-	if req.All == (req.CheckoutID != "") {
-		return nil, badRequest("give either checkout_id or all, not both or neither")
+	if n := btoi(req.All) + btoi(req.CheckoutID != "") + btoi(req.RequestID != ""); n != 1 {
+		return nil, badRequest("give either checkout_id or all (or request_id, to cancel a queued request), only one")
 	}
-	res := s.engine.Submit(engine.Checkin{Now: s.clock.Now(), Client: req.Client, CheckoutID: req.CheckoutID, All: req.All})
+	res := s.engine.Submit(engine.Checkin{Now: s.clock.Now(), Client: req.Client, CheckoutID: req.CheckoutID, All: req.All,
+		RequestID: req.RequestID})
 	if res.Err != nil {
 		return nil, res.Err
 	}
@@ -266,10 +270,16 @@ func (s *Server) remove(body []byte) (any, *wire.Error) {
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	if (req.CheckoutID == "") == (req.Session == "") {
-		return nil, badRequest("give either checkout_id or session")
+	if err := checkRemove(req); err != nil {
+		return nil, err
 	}
-	res := s.engine.Submit(engine.Remove{Now: s.clock.Now(), CheckoutID: req.CheckoutID, Session: req.Session})
+	now := s.clock.Now()
+	cmd := engine.Remove{Now: now, CheckoutID: req.CheckoutID, Session: req.Session, User: req.User,
+		Host: req.Host, Feature: req.Feature, BorrowID: req.BorrowID, By: req.By}
+	if req.HoldSeconds > 0 {
+		cmd.HoldID, cmd.HoldUntil = randomID(), now.Add(time.Duration(req.HoldSeconds)*time.Second)
+	}
+	res := s.engine.Submit(cmd)
 	if res.Err != nil {
 		return nil, res.Err
 	}

@@ -164,6 +164,10 @@ func streamStatus(w *bufio.Writer, st *wire.Status) {
 		w.WriteString(`,"policy":`)
 		writeValue(w, st.Policy)
 	}
+	if len(st.Queue) > 0 { // omitempty, as json.Marshal
+		w.WriteString(`,"queue":`)
+		writeArray(w, st.Queue)
+	}
 	w.WriteString("}\n")
 }
 
@@ -216,6 +220,8 @@ func statusOf(code string) int {
 	case wire.CodeExpired, wire.CodeNotStarted, wire.CodeVersionTooHigh, wire.CodeHostMismatch,
 		wire.CodeBorrowNotAllowed, wire.CodeBorrowTooLong, wire.CodeGraceNotAllowed, wire.CodeTokenInvalid,
 		wire.CodeClockWindback, wire.CodeExcluded:
+		return http.StatusForbidden
+	case wire.CodeRemovedHold: // an admin's hold (licstat remove --hold)
 		return http.StatusForbidden
 	case wire.CodeNotPrimary:
 		return http.StatusMisdirectedRequest

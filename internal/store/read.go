@@ -54,6 +54,26 @@ func (s *Store) Load() (*Snapshot, error) {
 			snap.Graces = append(snap.Graces, x)
 			return nil
 		}},
+		{"queue", `SELECT seq, session, request_id, checkout_id, feature, version, count, since FROM queue ORDER BY seq`, func(r *sql.Rows) error {
+			var x Queued
+			var since int64
+			if err := r.Scan(&x.Seq, &x.Session, &x.RequestID, &x.CheckoutID, &x.Feature, &x.Version, &x.Count, &since); err != nil {
+				return err
+			}
+			x.Since = fromNanos(since)
+			snap.Queue = append(snap.Queue, x)
+			return nil
+		}},
+		{"holds", `SELECT id, user, host, feature, until, by FROM holds ORDER BY id`, func(r *sql.Rows) error {
+			var x Hold
+			var until int64
+			if err := r.Scan(&x.ID, &x.User, &x.Host, &x.Feature, &until, &x.By); err != nil {
+				return err
+			}
+			x.Until = fromNanos(until)
+			snap.Holds = append(snap.Holds, x)
+			return nil
+		}},
 		{"events", `SELECT coalesce(last_seq, 0), coalesce(json_extract(data, '$[#-1][0]'), 0),
 			coalesce((SELECT newest FROM clock WHERE id = 1), 0)
 			FROM (SELECT 1) LEFT JOIN (SELECT last_seq, data FROM event_batches ORDER BY first_seq DESC LIMIT 1)`, func(r *sql.Rows) error {

@@ -47,12 +47,37 @@ type Grace struct {
 	Reported  time.Time
 }
 
+// Queued is a checkout request waiting for a license (see the queue table).
+type Queued struct {
+	Seq        int64
+	Session    string
+	RequestID  string
+	CheckoutID string
+	Feature    string
+	Version    string
+	Count      int
+	Since      time.Time
+}
+
+// Hold keeps a user, host and feature (empty: any) from checking out again
+// until Until, after an admin removed their licenses.
+type Hold struct {
+	ID      string
+	User    string
+	Host    string
+	Feature string
+	Until   time.Time
+	By      string
+}
+
 // Snapshot is the whole durable state, read at start-up.
 type Snapshot struct {
 	Sessions  []Session
 	Checkouts []Checkout
 	Borrows   []Borrow
 	Graces    []Grace
+	Queue     []Queued // in seq order
+	Holds     []Hold
 	LastSeq   int64     // highest event sequence number
 	Newest    time.Time // the latest time stored anywhere (see newest)
 }

@@ -23,6 +23,11 @@ var statements = map[string]string{
 	"insertEvents": `INSERT INTO event_batches (first_seq, last_seq, data) VALUES (?, ?, ?)`,
 	"setNewest": `INSERT INTO clock (id, newest) VALUES (1, ?)
 		ON CONFLICT (id) DO UPDATE SET newest = max(newest, excluded.newest)`,
+	"insertQueued": `INSERT INTO queue (seq, session, request_id, checkout_id, feature, version, count, since)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	"deleteQueued": `DELETE FROM queue WHERE seq = ?`,
+	"insertHold":   `INSERT OR REPLACE INTO holds (id, user, host, feature, until, by) VALUES (?, ?, ?, ?, ?, ?)`,
+	"deleteHold":   `DELETE FROM holds WHERE id = ?`,
 	"setApplied": `INSERT INTO raft_state (id, applied) VALUES (1, ?)
 		ON CONFLICT (id) DO UPDATE SET applied = excluded.applied`,
 	"setFeatures": `INSERT INTO raft_state (id, applied, features) VALUES (1, 0, ?)
@@ -141,3 +146,19 @@ func (t *Tx) DeleteGrace(tokenID string) { t.exec("deleteGrace", tokenID) }
 // SetNewest records at as the newest time the server's clock has read,
 // unless a later one is recorded.
 func (t *Tx) SetNewest(at time.Time) { t.exec("setNewest", nanos(at)) }
+
+// InsertQueued records a checkout request waiting in a feature's queue.
+func (t *Tx) InsertQueued(q Queued) {
+	t.exec("insertQueued", q.Seq, q.Session, q.RequestID, q.CheckoutID, q.Feature, q.Version, q.Count, nanos(q.Since))
+}
+
+// DeleteQueued removes a request from the queue (granted or gone).
+func (t *Tx) DeleteQueued(seq int64) { t.exec("deleteQueued", seq) }
+
+// InsertHold records an admin's hold.
+func (t *Tx) InsertHold(h Hold) {
+	t.exec("insertHold", h.ID, h.User, h.Host, h.Feature, nanos(h.Until), h.By)
+}
+
+// DeleteHold forgets a hold (expired).
+func (t *Tx) DeleteHold(id string) { t.exec("deleteHold", id) }

@@ -45,6 +45,10 @@ func fixtureStatus() *wire.Status {
 			{TokenID: "g-1", Feature: "cad_pro", User: "gina", Host: "ws9", Activated: ago(6 * time.Hour), Expires: testNow.Add(42 * time.Hour)},
 		},
 		Servers: []wire.ServerNode{{ID: 1, Addr: "127.0.0.1:6200", Role: "single", Up: true, Serving: true}},
+		Queue: []wire.QueueInfo{
+			{Feature: "solver", Position: 1, Of: 2, Count: 1, User: "dave", Host: "laptop-dave", Session: "0000000000000005", Since: ago(4 * time.Minute)},
+			{Feature: "solver", Position: 2, Of: 2, Count: 1, User: "erin", Host: "ws3", Session: "0000000000000006", Since: ago(time.Minute)},
+		},
 	}
 }
 

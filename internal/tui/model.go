@@ -70,7 +70,8 @@ func New(opts Options) *Model {
 	}
 	c := common.New(common.NewStyles(opts.Renderer), opts.Loc)
 	m := &Model{c: c, opts: opts, checkouts: views.Checkouts(c)}
-	m.views = []views.View{views.Features(c), m.checkouts, views.Borrows(c), views.Grace(c), views.Servers(c), views.Events(c)}
+	m.views = []views.View{views.Features(c), m.checkouts, views.Borrows(c), views.Grace(c), views.Servers(c), views.Events(c),
+		views.Queue(c)}
 	m.filter = newFilterBar(c)
 	m.confirm = confirmBar{c: c}
 	m.help = help.New()

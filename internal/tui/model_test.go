@@ -22,8 +22,9 @@ func TestSwitchViews(t *testing.T) {
 		{nil, "[1 Features]"},
 		{[]string{"tab"}, "[2 Checkouts]"},
 		{[]string{"tab", "tab", "tab"}, "[4 Grace]"},
-		{[]string{"shift+tab"}, "[6 Events]"},
-		{[]string{"6", "tab"}, "[1 Features]"},
+		{[]string{"shift+tab"}, "[7 Queue]"},
+		{[]string{"6", "tab"}, "[7 Queue]"},
+		{[]string{"7", "tab"}, "[1 Features]"},
 		{[]string{"5"}, "[5 Servers]"},
 		{[]string{"3", "shift+tab"}, "[2 Checkouts]"},
 	}

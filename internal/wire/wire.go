@@ -71,6 +71,9 @@ const (
 	CodeExcluded   = "excluded"    // EXCLUDE, or not in INCLUDE (and their _BORROW kin)
 	CodeMaxReached = "max_reached" // a MAX the user, host or group holds already
 	CodeReserved   = "reserved"    // the free licenses are RESERVEd for others
+	// CodeRemovedHold: an admin removed this user's or host's licenses of
+	// the feature and holds them off it for a while (licstat remove --hold).
+	CodeRemovedHold = "removed_hold"
 )
 
 // Error is the error object of every failed reply:
@@ -125,6 +128,10 @@ type CheckoutRequest struct {
 	Feature   string `json:"feature"`
 	Version   string `json:"version"`         // "major.minor"; empty means any
 	Count     int    `json:"count,omitempty"` // 0 means 1
+	// Queue asks to wait when no license is free now: the request joins
+	// the feature's queue and the reply says so (Queued); repeating the
+	// request id gives the position, or the checkout once granted.
+	Queue bool `json:"queue,omitempty"`
 }
 
 // CheckoutReply is the answer to a granted checkout.
@@ -145,6 +152,11 @@ type CheckoutReply struct {
 	// vendor-signed license block inside it (package token), never through
 	// a key the server, or a state file, says is the server's.
 	ServerKey string `json:"server_key,omitempty"`
+	// Queued: the request waits in the feature's queue, at Position (1 is
+	// next) of QueueLength; nothing is checked out yet (CheckoutID is empty).
+	Queued      bool `json:"queued,omitempty"`
+	Position    int  `json:"position,omitempty"`
+	QueueLength int  `json:"queue_length,omitempty"`
 }
 
 // HeartbeatRequest renews the lease of a session.
@@ -172,6 +184,8 @@ type CheckinRequest struct {
 	Client
 	CheckoutID string `json:"checkout_id,omitempty"`
 	All        bool   `json:"all,omitempty"`
+	// RequestID cancels the session's queued checkout request of that id.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // CheckinReply tells how many checkouts were released.
@@ -237,15 +251,40 @@ type GraceReply struct {
 
 // RemoveRequest is the admin's forced release of one checkout, or of every
 // checkout of a session, named by its handle (see SessionHandle).
+//
+// User, Host and Feature (any of them, together meaning all) remove every
+// matching checkout and queued request; HoldSeconds then keeps that user,
+// host and feature from checking out again for so long (removed_hold).
+// BorrowID revokes a borrow: its seat returns to the pool. By names who
+// removed, for the events and the hold's refusal.
 type RemoveRequest struct {
-	CheckoutID string `json:"checkout_id,omitempty"`
-	Session    string `json:"session,omitempty"`
+	CheckoutID  string `json:"checkout_id,omitempty"`
+	Session     string `json:"session,omitempty"`
+	User        string `json:"user,omitempty"`
+	Host        string `json:"host,omitempty"`
+	Feature     string `json:"feature,omitempty"`
+	BorrowID    string `json:"borrow_id,omitempty"`
+	HoldSeconds int64  `json:"hold_seconds,omitempty"`
+	By          string `json:"by,omitempty"`
 }
 
-// RemoveReply tells how many checkouts were removed.
+// RemoveReply tells how many checkouts were removed, and which.
 type RemoveReply struct {
-	Instance string `json:"instance"`
-	Removed  int    `json:"removed"`
+	Instance  string            `json:"instance"`
+	Removed   int               `json:"removed"`
+	Checkouts []RemovedCheckout `json:"checkouts,omitempty"`
+	Dequeued  int               `json:"dequeued,omitempty"` // queued requests dropped
+	Borrow    *BorrowInfo       `json:"borrow,omitempty"`   // the borrow revoked
+	HoldUntil *time.Time        `json:"hold_until,omitempty"`
+}
+
+// RemovedCheckout is one checkout an admin removed.
+type RemovedCheckout struct {
+	ID      string `json:"id"`
+	Feature string `json:"feature"`
+	User    string `json:"user"`
+	Host    string `json:"host"`
+	Count   int    `json:"count"`
 }
 
 // ReloadReply lists the features served after a reload.
@@ -269,6 +308,7 @@ type Status struct {
 	Graces    []GraceInfo     `json:"graces"`
 	Servers   []ServerNode    `json:"servers"`
 	Policy    *PolicyInfo     `json:"policy,omitempty"` // the options file in force, if any
+	Queue     []QueueInfo     `json:"queue,omitempty"`
 }
 
 // PolicyInfo is the options file in force (licd serve --options): its path
@@ -276,6 +316,18 @@ type Status struct {
 type PolicyInfo struct {
 	Path  string `json:"path"`
 	Rules int    `json:"rules"`
+}
+
+// QueueInfo is one checkout request waiting in a feature's queue.
+type QueueInfo struct {
+	Feature  string    `json:"feature"`
+	Position int       `json:"position"` // 1 is next
+	Of       int       `json:"of"`       // the feature's queue length
+	Count    int       `json:"count"`
+	User     string    `json:"user"`
+	Host     string    `json:"host"`
+	Session  string    `json:"session"` // the session's handle
+	Since    time.Time `json:"since"`
 }
 
 // ServerInfo describes the server that answered.
@@ -372,6 +424,8 @@ const (
 	EventReload       = "reload"
 	EventStart        = "start"
 	EventTimeout      = "timeout" // an options file's TIMEOUT reclaimed an idle session's checkout
+	EventQueue        = "queue"   // a checkout request joined a feature's queue
+	EventDequeue      = "dequeue" // a queued request left without a license
 )
 
 // Event is one entry of the audit trail. On /v1/events each is sent as a

@@ -24,6 +24,7 @@ func checkoutCommand() *cli.Command {
 			versionFlag(),
 			&cli.DurationFlag{Name: "hold", Usage: "hold the license for `D`, then check it in (default: until interrupted)"},
 			&cli.BoolFlag{Name: "allow-grace", Usage: "fall back on a grace license when no server can be reached"},
+			&cli.BoolFlag{Name: "queue", Usage: "when no license is free, wait in the feature's queue until one is"},
 			&cli.DurationFlag{Name: "heartbeat-interval", Usage: "time `D` between heartbeats (default: the server's interval)"},
 			&cli.IntFlag{Name: "heartbeat-attempts", Value: licenses.DefaultHeartbeatAttempts,
 				Usage: "failed heartbeats in a row before giving up (`N`)"},
@@ -74,7 +75,7 @@ func runCheckout(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	lic, err := cl.Checkout(c.Context, pos[0], c.String("version"))
+	lic, err := checkoutOrWait(c, cl, pos[0])
 	if err != nil {
 		_ = cl.Close(context.Background())
 		switch {

@@ -45,6 +45,7 @@ func remover(token string, f *feed.Feed, hc *http.Client) tui.RemoveFunc {
 		return nil
 	}
 	return func(ctx context.Context, req wire.RemoveRequest) (int, error) {
+		req.By = whoAmI() // the server's remove event names the admin
 		n, err := licenses.RemoveCheckout(ctx, f.Addr(), token, hc, req)
 		var we *wire.Error
 		if errors.As(err, &we) && we.Code == wire.CodeNotPrimary && we.Primary != "" {

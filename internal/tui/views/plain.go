@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,7 +20,8 @@ type plainer interface {
 }
 
 // WriteTables prints st as plain aligned tables, one section per view —
-// FEATURES, CHECKOUTS, BORROWS, GRACE, SERVERS — the way lmstat prints its
+// FEATURES, CHECKOUTS, QUEUE (when requests wait), BORROWS, GRACE,
+// SERVERS — the way lmstat prints its
 // report, and under a HAL set's servers a line with its quorum. Relative
 // times are measured from now; clock times are shown in loc.
 func WriteTables(w io.Writer, st *wire.Status, now time.Time, loc *time.Location) error {
@@ -38,6 +40,15 @@ func WriteTables(w io.Writer, st *wire.Status, now time.Time, loc *time.Location
 		{"BORROWS", Borrows(c)},
 		{"GRACE", Grace(c)},
 		{"SERVERS", Servers(c)},
+	}
+	if len(st.Queue) > 0 { // only when some wait: the report is as it was otherwise
+		sections = slices.Insert(sections, 2, struct {
+			title string
+			view  interface {
+				View
+				plainer
+			}
+		}{"QUEUE", Queue(c)})
 	}
 	for i, s := range sections {
 		if i > 0 {

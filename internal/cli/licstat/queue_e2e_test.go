@@ -1,0 +1,216 @@
+package licstat
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/floatlic/floatlic/internal/wire"
+	"github.com/floatlic/floatlic/licenses"
+)
+
+var (
+	licborrowOnce sync.Once
+	licborrowErr  error
+)
+
+// licborrowBin builds licborrow next to licd and licstat.
+func licborrowBin(t *testing.T) string {
+	t.Helper()
+	bin := binaries(t)
+	licborrowOnce.Do(func() {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(bin, "licborrow"), "github.com/floatlic/floatlic/cmd/licborrow")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			licborrowErr = &buildError{err, out}
+		}
+	})
+	if licborrowErr != nil {
+		t.Fatal(licborrowErr)
+	}
+	return bin
+}
+
+// startDemo runs `licd demo` and returns its address and admin token file,
+// both read from what it prints.
+func startDemo(t *testing.T, bin string) (addr, tokenFile string) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(bin, "licd"), "demo", "--listen", "127.0.0.1:0")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(cmd) })
+	listen := regexp.MustCompile(`^listening on http://(\S+)$`)
+	token := regexp.MustCompile(`--admin-token-file (\S+)`)
+	found := make(chan [2]string, 1)
+	go func() {
+		var got [2]string
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := listen.FindStringSubmatch(sc.Text()); m != nil {
+				got[0] = m[1]
+			}
+			if m := token.FindStringSubmatch(sc.Text()); m != nil && got[1] == "" {
+				got[1] = m[1]
+				found <- got
+			}
+		}
+	}()
+	select {
+	case got := <-found:
+		return got[0], got[1]
+	case <-time.After(20 * time.Second):
+		t.Fatal("licd demo did not print its address and admin token file")
+		return "", ""
+	}
+}
+
+// proc is a licborrow process running in the background.
+type proc struct {
+	cmd    *exec.Cmd
+	lines  chan string
+	stderr bytes.Buffer
+	done   chan int // its exit code
+}
+
+func startLicborrow(t *testing.T, bin string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(filepath.Join(bin, "licborrow"), args...), lines: make(chan string, 100), done: make(chan int, 1)}
+	p.cmd.Env = append(os.Environ(), licenses.EnvStateDir+"="+t.TempDir())
+	p.cmd.Stderr = &p.stderr
+	out, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+		err := p.cmd.Wait()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		p.done <- code
+	}()
+	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
+	return p
+}
+
+// waitLine waits for a stdout line matching re.
+func (p *proc) waitLine(t *testing.T, re string) {
+	t.Helper()
+	want := regexp.MustCompile(re)
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case line, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("licborrow ended before printing %q; stderr: %s", re, p.stderr.String())
+			}
+			if want.MatchString(line) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("licborrow did not print %q", re)
+		}
+	}
+}
+
+// exit waits for the process to end and returns its exit code.
+func (p *proc) exit(t *testing.T) int {
+	t.Helper()
+	go func() {
+		for range p.lines {
+		}
+	}()
+	select {
+	case code := <-p.done:
+		return code
+	case <-time.After(20 * time.Second):
+		t.Fatal("licborrow did not end")
+		return -1
+	}
+}
+
+// TestQueueAndRemoveEndToEnd drives a real licd with the real licborrow and
+// licstat: solver has two licenses, a third `checkout --queue` waits at
+// position 1 (licstat shows it), gets the license when a holder checks in,
+// and `licstat remove --user --hold` takes the user's licenses away: the
+// waiting client's re-take is refused, and so is a new checkout.
+func TestQueueAndRemoveEndToEnd(t *testing.T) {
+	bin := licborrowBin(t)
+	addr, tokenFile := startDemo(t, bin)
+	first := startLicborrow(t, bin, "checkout", "solver", "--server", addr)
+	first.waitLine(t, `^checked out solver 3\.1 from `)
+	second := startLicborrow(t, bin, "checkout", "solver", "--server", addr)
+	second.waitLine(t, `^checked out solver 3\.1 from `)
+	waiter := startLicborrow(t, bin, "checkout", "solver", "--queue", "--server", addr, "--heartbeat-interval", "200ms")
+	waiter.waitLine(t, `^queued for solver: position 1 of 1$`)
+
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	once := licstat(t, bin, "--server", addr, "--once")
+	if !regexp.MustCompile(`(?m)^QUEUE \(1 request waiting\)\n\s+FEATURE\s+POSITION\s+USER\s+HOST\s+WAITING\n\s+solver\s+1/1\s+` +
+		regexp.QuoteMeta(me.Username) + `\s`).MatchString(once) {
+		t.Errorf("--once shows no queue:\n%s", once)
+	}
+	var st wire.Status
+	if err := json.Unmarshal([]byte(licstat(t, bin, "--server", addr, "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Queue) != 1 || st.Queue[0].Feature != "solver" || st.Queue[0].Position != 1 {
+		t.Errorf("--json queue = %+v", st.Queue)
+	}
+
+	first.cmd.Process.Signal(syscall.SIGINT)
+	first.waitLine(t, `^checked in solver$`)
+	waiter.waitLine(t, `^checked out solver 3\.1 from `)
+
+	out := licstat(t, bin, "remove", "--server", addr, "--admin-token-file", tokenFile,
+		"--user", me.Username, "--feature", "solver", "--hold", "1m")
+	host, _ := os.Hostname()
+	who := regexp.QuoteMeta(me.Username + "@" + host)
+	if !regexp.MustCompile(`^removed 2 checkouts of solver \(` + who + `, ` + who + `\); hold until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$`).MatchString(out) {
+		t.Errorf("licstat remove printed %q", out)
+	}
+	// The waiter heartbeats every 200 ms: it finds its license gone, is
+	// refused it back, and ends.
+	if code := waiter.exit(t); code != 1 || !strings.Contains(waiter.stderr.String(), wire.CodeRemovedHold) {
+		t.Errorf("the removed client: exit %d, stderr %q; want 1 and removed_hold", code, waiter.stderr.String())
+	}
+	again := startLicborrow(t, bin, "checkout", "solver", "--server", addr)
+	if code := again.exit(t); code != 1 || !strings.Contains(again.stderr.String(), "removed_hold") {
+		t.Errorf("a new checkout while held: exit %d, stderr %q; want 1 and removed_hold", code, again.stderr.String())
+	}
+
+	// Without the token, one line that says how to make one, exit 1.
+	cmd := exec.Command(filepath.Join(bin, "licstat"), "remove", "--server", addr, "--user", me.Username)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), "licd token") ||
+		strings.Count(strings.TrimSpace(stderr.String()), "\n") != 0 {
+		t.Errorf("remove without a token: %v, stderr %q", err, stderr.String())
+	}
+}
