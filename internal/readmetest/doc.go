@@ -26,6 +26,8 @@
 //	cleanup: licborrow return solver >/dev/null
 //	-->
 //
+// The keys:
+//
 //   - `server: demo` runs the block against a `licd demo` the test starts
 //     on a free port (once, then shared by every block that asks for it).
 //     In the block's commands, 127.0.0.1:6200 (the demo's usual address)
