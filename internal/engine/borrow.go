@@ -30,11 +30,14 @@ func (b Borrow) apply(e *Engine, t *txn) Result {
 		}
 	}
 	if f := e.feature(b.Feature); f != nil && f.BorrowHours == 0 {
-		return e.denyBorrow(t, b, wire.CodeBorrowNotAllowed, "feature %s may not be borrowed from this server", b.Feature)
+		return e.denyBorrow(t, b, wire.CodeBorrowNotAllowed, "feature %s may not be borrowed: its license (%s) has no BORROW line", b.Feature, licenseAt(f))
 	} else if f != nil && !b.Allowed {
 		return e.denyBorrow(t, b, wire.CodeBorrowNotAllowed, "feature %s may not be borrowed now: on a HAL set only node #1 lends licenses, and #2 serves while #1 is down", b.Feature)
-	} else if f != nil && (b.Hours < 1 || b.Hours > f.BorrowHours) {
-		return e.denyBorrow(t, b, wire.CodeBorrowTooLong, "borrow of %d hours asked for, %s may be borrowed for 1 to %d hours", b.Hours, b.Feature, f.BorrowHours)
+	} else if f != nil && b.Hours < 1 {
+		return e.denyBorrow(t, b, wire.CodeBorrowTooLong, "a borrow of %s lasts 1 hour or more; %d asked", b.Feature, b.Hours)
+	} else if f != nil && b.Hours > f.BorrowHours {
+		return e.denyBorrow(t, b, wire.CodeBorrowTooLong, "%s may be borrowed for at most %d hours (BORROW = %d in the license at %s); %d asked",
+			b.Feature, f.BorrowHours, f.BorrowHours, licenseAt(f), b.Hours)
 	}
 	f, res := e.admit(t, b.Now, b.Client, b.Feature, b.Version, 1)
 	if f == nil {
@@ -125,7 +128,7 @@ func keyOf(g *store.Grace) graceKey { return graceKey{g.Feature, g.User, g.Host}
 func (g GraceReport) apply(e *Engine, t *txn) Result {
 	f := e.feature(g.Feature)
 	if f == nil {
-		return refuse(wire.CodeUnknownFeature, "feature %q is not served here", g.Feature)
+		return refuse(wire.CodeUnknownFeature, "%s", e.unknownFeature(g.Feature))
 	}
 	if f.GraceHours == 0 {
 		return refuse(wire.CodeGraceNotAllowed, "feature %s has no GRACE", g.Feature)
