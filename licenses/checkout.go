@@ -199,7 +199,7 @@ func (c *Client) fromServer(ctx context.Context, feature, version string) (*Lice
 		return nil, ErrClosed
 	}
 	if c.opts.AllowGrace && rep.GraceToken != "" {
-		c.keepGraceToken(feature, rep.GraceToken)
+		c.keepGraceToken(feature, rep.GraceToken, addr)
 	}
 	c.reportGraces(ctx, addr)
 	return lic, nil
