@@ -30,13 +30,13 @@ func (b Borrow) apply(e *Engine, t *txn) Result {
 		}
 	}
 	if f := e.feature(b.Feature); f != nil && f.BorrowHours == 0 {
-		return e.denyBorrow(t, b, wire.CodeBorrowNotAllowed, "feature %s may not be borrowed: its license (%s) has no BORROW line", b.Feature, licenseAt(f))
+		return e.denyBorrow(t, b, wire.CodeBorrowNotAllowed, "feature %s may not be borrowed: its FEATURE block (%s) has no BORROW line", b.Feature, licenseAt(f))
 	} else if f != nil && !b.Allowed {
 		return e.denyBorrow(t, b, wire.CodeBorrowNotAllowed, "feature %s may not be borrowed now: on a HAL set only node #1 lends licenses, and #2 serves while #1 is down", b.Feature)
 	} else if f != nil && b.Hours < 1 {
 		return e.denyBorrow(t, b, wire.CodeBorrowTooLong, "a borrow of %s lasts 1 hour or more; %d asked", b.Feature, b.Hours)
 	} else if f != nil && b.Hours > f.BorrowHours {
-		return e.denyBorrow(t, b, wire.CodeBorrowTooLong, "%s may be borrowed for at most %d hours (BORROW = %d in the license at %s); %d asked",
+		return e.denyBorrow(t, b, wire.CodeBorrowTooLong, "%s may be borrowed for at most %d hours (BORROW = %d in its FEATURE block at %s); %d asked",
 			b.Feature, f.BorrowHours, f.BorrowHours, licenseAt(f), b.Hours)
 	}
 	f, res := e.admit(t, b.Now, b.Client, b.Feature, b.Version, 1)

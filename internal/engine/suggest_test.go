@@ -44,13 +44,13 @@ func TestRefusalMessages(t *testing.T) {
 	}{
 		{"borrow over BORROW", func(c wire.Client) Command {
 			return Borrow{Now: testNow, Client: c, RequestID: "r", BorrowID: "b", Feature: "solver", Hours: 48, Allowed: true}
-		}, wire.CodeBorrowTooLong, "solver may be borrowed for at most 24 hours (BORROW = 24 in the license at site.lic:12); 48 asked"},
+		}, wire.CodeBorrowTooLong, "solver may be borrowed for at most 24 hours (BORROW = 24 in its FEATURE block at site.lic:12); 48 asked"},
 		{"borrow of no hours", func(c wire.Client) Command {
 			return Borrow{Now: testNow, Client: c, RequestID: "r", BorrowID: "b", Feature: "solver", Hours: 0, Allowed: true}
 		}, wire.CodeBorrowTooLong, "a borrow of solver lasts 1 hour or more; 0 asked"},
 		{"borrow without BORROW", func(c wire.Client) Command {
 			return Borrow{Now: testNow, Client: c, RequestID: "r", BorrowID: "b", Feature: "cad_view", Hours: 1, Allowed: true}
-		}, wire.CodeBorrowNotAllowed, "feature cad_view may not be borrowed: its license (site.lic:9) has no BORROW line"},
+		}, wire.CodeBorrowNotAllowed, "feature cad_view may not be borrowed: its FEATURE block (site.lic:9) has no BORROW line"},
 		{"checkout of a typo", func(c wire.Client) Command {
 			return Checkout{Now: testNow, Client: c, RequestID: "r", CheckoutID: "c", Feature: "cad_prp"}
 		}, wire.CodeUnknownFeature, `feature "cad_prp" is not served here; did you mean cad_pro? served: cad_pro, cad_view, solver`},

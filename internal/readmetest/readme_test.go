@@ -30,6 +30,9 @@ func TestREADME(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the commands and runs the README")
 	}
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash to run the README's commands in")
+	}
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
@@ -106,13 +109,21 @@ func (r *run) env(home string) []string {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "LIC_SERVER", "LIC_STATE_DIR", "LIC_VENDOR_PUB", "HOME", "TMPDIR", "XDG_CONFIG_HOME", "PATH":
+		case "LIC_SERVER", "LIC_STATE_DIR", "LIC_VENDOR_PUB", "HOME", "TMPDIR", "XDG_CONFIG_HOME", "PATH",
+			"GOCACHE", "GOMODCACHE", "GOPATH":
 			continue
 		}
 		env = append(env, kv)
 	}
-	return append(env, "PATH="+r.bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+	env = append(env, "PATH="+r.bin+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "TMPDIR="+r.tmp, "NO_COLOR=1")
+	// Go's caches stay where they were, so a `go` command in a block does
+	// not start cold in the new HOME.
+	out, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+	if vals := strings.Split(strings.TrimSpace(string(out)), "\n"); err == nil && len(vals) == 3 {
+		env = append(env, "GOCACHE="+vals[0], "GOMODCACHE="+vals[1], "GOPATH="+vals[2])
+	}
+	return env
 }
 
 func whoami(t *testing.T) (string, string) {
