@@ -209,7 +209,7 @@ func (c *Client) fromServer(ctx context.Context, feature, version string, wait f
 		return nil, ErrClosed
 	}
 	if c.opts.AllowGrace && rep.GraceToken != "" {
-		c.keepGraceToken(feature, rep.GraceToken)
+		c.keepGraceToken(feature, rep.GraceToken, addr)
 	}
 	c.reportGraces(ctx, addr)
 	return lic, nil

@@ -40,7 +40,10 @@
 // With Options.AllowGrace the client stores the inactive grace token that a
 // server hands out with each checkout of a feature that has GRACE. When no
 // server can be reached at checkout, it activates the token: the License is
-// then a grace license valid for the feature's GRACE hours. A server coming
+// then a grace license valid for the feature's GRACE hours. It does so only
+// when the server that issued the token is among those that cannot be
+// reached: Options.Servers naming only addresses that never answered (a
+// typo) fail with no_server and leave the token unused. A server coming
 // back does not reset that expiry, and after it the user gets no new grace
 // for the feature for 7 days. The client reports grace use to the server the
 // next time it reaches one.

@@ -2,6 +2,8 @@ package licenses
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/floatlic/floatlic/internal/clientstate"
@@ -91,10 +93,11 @@ func (c *Client) graceState(g *clientstate.Grace) GraceState {
 
 // keepGraceToken stores the inactive grace token a server sent with a
 // checkout, after checking that it chains to the vendor's key and was
-// signed for this user and host. A token that does not verify (or with no
-// vendor key, that cannot) is dropped: grace is a fallback, never a reason
-// to fail a checkout that succeeded.
-func (c *Client) keepGraceToken(feature, tok string) {
+// signed for this user and host, with the address of the server that sent
+// it. A token that does not verify (or with no vendor key, that cannot) is
+// dropped: grace is a fallback, never a reason to fail a checkout that
+// succeeded.
+func (c *Client) keepGraceToken(feature, tok, server string) {
 	st, err := c.state()
 	if err != nil {
 		return
@@ -103,10 +106,14 @@ func (c *Client) keepGraceToken(feature, tok string) {
 	if _, err := g.Verify(c.opts.VendorKey, c.opts.User, c.opts.Host); err != nil {
 		return
 	}
+	issuers := []string{server}
+	if !slices.Contains(c.opts.Servers, server) { // a redirect's target: the addresses given led to it
+		issuers = append(slices.Clone(c.opts.Servers), server)
+	}
 	now := c.now()
 	_ = st.Update(func(s *stateFile) error {
 		_, _ = s.Observe(now) // a server answered: the clock need not be right for that
-		s.StoreGraceToken(c.opts.User, c.opts.Host, feature, tok, now)
+		s.StoreGraceToken(c.opts.User, c.opts.Host, feature, tok, issuers, now)
 		return nil
 	})
 }
@@ -145,6 +152,9 @@ func (c *Client) fromGrace(feature, version string, cause error) (*License, erro
 				return err
 			}
 		default: // inactive
+			if err := c.issuerTried(g, feature, cause); err != nil {
+				return err
+			}
 			if err := versionOK(feature, version, tk); err != nil {
 				return err
 			}
@@ -163,6 +173,19 @@ func (c *Client) fromGrace(feature, version string, cause error) (*License, erro
 	c.reportsMaybe = true
 	c.mu.Unlock()
 	return lic, nil
+}
+
+// issuerTried refuses to start grace unless an address of the server that
+// issued the token was among those tried: an address that never answered
+// (a typo) is no outage, and grace spent on it would cost the user the 7
+// days of cooldown after it. A token stored before its addresses were
+// kept is given the benefit of the doubt.
+func (c *Client) issuerTried(g *clientstate.Grace, feature string, cause error) error {
+	if len(g.Servers) == 0 || slices.ContainsFunc(g.Servers, func(a string) bool { return slices.Contains(c.opts.Servers, a) }) {
+		return nil
+	}
+	return wire.Errorf(wire.CodeNoServer, "%s; grace not started: the grace license of %s came from %s, not tried here; is %s the right address?",
+		errMessage(cause), feature, strings.Join(g.Servers, ","), strings.Join(c.opts.Servers, ","))
 }
 
 // reportGraces tells the server at addr about grace periods it has not

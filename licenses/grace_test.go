@@ -172,6 +172,35 @@ func TestGraceVersionTooHigh(t *testing.T) {
 	wantGrace(t, c, "cad_pro", licenses.GraceInactive) // not activated by a refused checkout
 }
 
+// TestGraceNeedsItsServer: an address that never answered (a typo) is no
+// outage. Grace starts only when a server that issued the token cannot be
+// reached; a typo fails with no_server naming both addresses and leaves the
+// token unused, with no cooldown to pay for it.
+func TestGraceNeedsItsServer(t *testing.T) {
+	t.Parallel()
+	srv, fake, dir, c := graceSetup(t)
+	ctx := testCtx(t)
+	if _, err := c.Checkout(ctx, "cad_pro", ""); err != nil {
+		t.Fatal(err)
+	}
+	typo := deadAddr(t)
+	typoed, _ := newClient(t, licenses.Options{Servers: []string{typo}, AllowGrace: true, Clock: fake,
+		StateDir: dir, VendorKey: vendorKey(t, srv)})
+	_, err := typoed.Checkout(ctx, "cad_pro", "")
+	wantCode(t, err, licenses.CodeNoServer)
+	want := "grace not started: the grace license of cad_pro came from " + srv.Addr + ", not tried here; is " + typo + " the right address?"
+	if !strings.Contains(err.Error(), typo+": connection refused") || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("error %q\nwant the refused address and %q", err, want)
+	}
+	wantGrace(t, typoed, "cad_pro", licenses.GraceInactive)
+
+	// The same user with the right address and its server down: grace.
+	srv.Stop()
+	if lic, err := c.Checkout(ctx, "cad_pro", ""); err != nil || !lic.IsGrace() {
+		t.Fatalf("grace with the issuing server down: %v", err)
+	}
+}
+
 // TestGraceIsPerUser shares one state dir between ann and bob: bob gets no
 // grace from ann's token.
 func TestGraceIsPerUser(t *testing.T) {

@@ -190,7 +190,7 @@ func (c *Client) recheckout(ctx context.Context, addr string, lics []*License) e
 			_ = c.checkinID(ctx, got, rep.CheckoutID)
 		}
 		if c.opts.AllowGrace && rep.GraceToken != "" {
-			c.keepGraceToken(l.feature, rep.GraceToken)
+			c.keepGraceToken(l.feature, rep.GraceToken, got)
 		}
 	}
 	return errors.Join(errs...)

@@ -30,6 +30,13 @@ type Grace struct {
 	Host    string    `json:"host"`
 	Token   string    `json:"token"`
 	Stored  time.Time `json:"stored"`
+	// Servers are the addresses of the server that issued Token: the one
+	// that answered, and those the client was given when that one was
+	// reached by a redirect (a HAL node names the serving one as its
+	// license writes it). Grace starts only when one of them cannot be
+	// reached, never on an address that never answered (a typo). Empty in
+	// state written before they were kept.
+	Servers []string `json:"servers,omitempty"`
 	// The activation; all zero when there is none.
 	TokenID   string    `json:"token_id,omitempty"`
 	Version   string    `json:"version,omitempty"`

@@ -106,7 +106,7 @@ func TestGraceStateMachine(t *testing.T) {
 	if g := st.Grace("ann", "ws1", "cad_pro"); g != nil {
 		t.Fatalf("grace before any token = %+v", g)
 	}
-	st.StoreGraceToken("ann", "ws1", "cad_pro", c.sign(t, graceToken("cad_pro")), t0)
+	st.StoreGraceToken("ann", "ws1", "cad_pro", c.sign(t, graceToken("cad_pro")), []string{"lic1:6200"}, t0)
 	g := st.Grace("ann", "ws1", "cad_pro")
 	expect := func(now time.Time, state string, expires, until time.Time) {
 		t.Helper()
@@ -134,7 +134,7 @@ func TestGraceStateMachine(t *testing.T) {
 	// A server coming back hands out a new token: the expiry stays.
 	next := graceToken("cad_pro")
 	next.ID = "g2"
-	st.StoreGraceToken("ann", "ws1", "cad_pro", c.sign(t, next), act.Add(2*time.Hour))
+	st.StoreGraceToken("ann", "ws1", "cad_pro", c.sign(t, next), []string{"lic1:6200"}, act.Add(2*time.Hour))
 	g = st.Grace("ann", "ws1", "cad_pro")
 	expect(act.Add(3*time.Hour), GraceActive, exp, zero)
 
@@ -142,12 +142,12 @@ func TestGraceStateMachine(t *testing.T) {
 	expect(exp, GraceCooldown, exp, until)
 	expect(until.Add(-time.Second), GraceCooldown, exp, until)
 	// A token stored during the cooldown does not end it either.
-	st.StoreGraceToken("ann", "ws1", "cad_pro", c.sign(t, next), exp.Add(time.Hour))
+	st.StoreGraceToken("ann", "ws1", "cad_pro", c.sign(t, next), []string{"lic1:6200"}, exp.Add(time.Hour))
 	g = st.Grace("ann", "ws1", "cad_pro")
 	expect(exp.Add(2*time.Hour), GraceCooldown, exp, until)
 
 	expect(until, GraceInactive, zero, zero)
-	st.StoreGraceToken("ann", "ws1", "cad_pro", c.sign(t, next), until)
+	st.StoreGraceToken("ann", "ws1", "cad_pro", c.sign(t, next), []string{"lic1:6200"}, until)
 	g = st.Grace("ann", "ws1", "cad_pro")
 	if !g.Activated.IsZero() {
 		t.Errorf("activation kept after the cooldown: %+v", g)
@@ -158,7 +158,7 @@ func TestGraceStateMachine(t *testing.T) {
 func TestGraceIsPerUserAndHost(t *testing.T) {
 	c := testChain(t)
 	st := &State{}
-	st.StoreGraceToken("ann", "ws1", "cad_pro", c.sign(t, graceToken("cad_pro")), t0)
+	st.StoreGraceToken("ann", "ws1", "cad_pro", c.sign(t, graceToken("cad_pro")), []string{"lic1:6200"}, t0)
 	for _, who := range [][2]string{{"bob", "ws1"}, {"ann", "ws2"}} {
 		if g := st.Grace(who[0], who[1], "cad_pro"); g != nil {
 			t.Errorf("%s@%s sees ann's grace record", who[0], who[1])

@@ -108,15 +108,16 @@ func (s *State) GracesOf(user, host string) []Grace {
 }
 
 // StoreGraceToken keeps tok, an inactive grace token, as the newest token of
-// user@host for feature. An activation in progress or in its cooldown is
-// kept: a new token never resets a grace expiry.
-func (s *State) StoreGraceToken(user, host, feature, tok string, now time.Time) {
+// user@host for feature, with the addresses of the server that issued it. An
+// activation in progress or in its cooldown is kept: a new token never
+// resets a grace expiry.
+func (s *State) StoreGraceToken(user, host, feature, tok string, servers []string, now time.Time) {
 	g := s.Grace(user, host, feature)
 	if g == nil {
 		s.Graces = append(s.Graces, Grace{User: user, Host: host, Feature: feature})
 		g = &s.Graces[len(s.Graces)-1]
 	}
-	g.Token, g.Stored = tok, now.UTC()
+	g.Token, g.Servers, g.Stored = tok, servers, now.UTC()
 	if !g.Activated.IsZero() && !now.Before(g.CooldownUntil()) {
 		g.clearActivation()
 	}

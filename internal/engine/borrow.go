@@ -31,11 +31,14 @@ func (b Borrow) apply(e *Engine, t *txn) Result {
 		}
 	}
 	if f := e.feature(b.Feature); f != nil && f.BorrowHours == 0 {
-		return e.denyBorrow(t, b, wire.CodeBorrowNotAllowed, "feature %s may not be borrowed from this server", b.Feature)
+		return e.denyBorrow(t, b, wire.CodeBorrowNotAllowed, "feature %s may not be borrowed: its FEATURE block (%s) has no BORROW line", b.Feature, licenseAt(f))
 	} else if f != nil && !b.Allowed {
 		return e.denyBorrow(t, b, wire.CodeBorrowNotAllowed, "feature %s may not be borrowed now: on a HAL set only node #1 lends licenses, and #2 serves while #1 is down", b.Feature)
-	} else if f != nil && (b.Hours < 1 || b.Hours > f.BorrowHours) {
-		return e.denyBorrow(t, b, wire.CodeBorrowTooLong, "borrow of %d hours asked for, %s may be borrowed for 1 to %d hours", b.Hours, b.Feature, f.BorrowHours)
+	} else if f != nil && b.Hours < 1 {
+		return e.denyBorrow(t, b, wire.CodeBorrowTooLong, "a borrow of %s lasts 1 hour or more; %d asked", b.Feature, b.Hours)
+	} else if f != nil && b.Hours > f.BorrowHours {
+		return e.denyBorrow(t, b, wire.CodeBorrowTooLong, "%s may be borrowed for at most %d hours (BORROW = %d in its FEATURE block at %s); %d asked",
+			b.Feature, f.BorrowHours, f.BorrowHours, licenseAt(f), b.Hours)
 	}
 	if f := e.feature(b.Feature); f != nil {
 		if code, msg := e.borrowRefusal(f, b.Client); code != "" {
@@ -135,7 +138,7 @@ func keyOf(g *store.Grace) graceKey { return graceKey{g.Feature, g.User, g.Host}
 func (g GraceReport) apply(e *Engine, t *txn) Result {
 	f := e.feature(g.Feature)
 	if f == nil {
-		return refuse(wire.CodeUnknownFeature, "feature %q is not served here", g.Feature)
+		return refuse(wire.CodeUnknownFeature, "%s", e.unknownFeature(g.Feature))
 	}
 	if f.GraceHours == 0 {
 		return refuse(wire.CodeGraceNotAllowed, "feature %s has no GRACE", g.Feature)

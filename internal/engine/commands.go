@@ -165,7 +165,7 @@ func (e *Engine) admit(t *txn, now time.Time, cl wire.Client, name, version stri
 	f := e.feature(name)
 	switch {
 	case f == nil:
-		return deny(wire.CodeUnknownFeature, "feature %q is not served here", name)
+		return deny(wire.CodeUnknownFeature, "%s", e.unknownFeature(name))
 	case !f.HostOK:
 		return deny(wire.CodeHostMismatch, "feature %s is locked to host id %v, which this server does not have", name, f.HostIDs)
 	case (!f.Expires.IsZero() || !f.Start.IsZero()) && e.setBack(now):

@@ -11,6 +11,11 @@ import (
 // an ErrorList.
 var ErrSignature = errors.New("signature does not verify")
 
+// ErrWrongKey is wrapped by the one error Verify returns when not one of
+// the features of a file verifies: then the key given is the likely fault,
+// not the file, and one line says so. It wraps ErrSignature.
+var ErrWrongKey = fmt.Errorf("%w with the key given", ErrSignature)
+
 // Error is one problem in a license file. Its text names the file, the line,
 // the feature and the field, leaving out the parts that are empty:
 //

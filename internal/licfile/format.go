@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-// Format returns f as a FEATURE block in the layout of DESIGN.md, KEY
-// included, one field a line in the order of DESIGN.md, lists in quotes.
+// Format returns f as a FEATURE block in the layout of the README's
+// template, KEY included, one field a line in fieldOrder, lists in quotes.
 // Parse reads it back with the same Canonical form and KEY, so a feature
 // block can travel on its own (in a grace or borrow token) and be verified
 // with the vendor's key wherever it arrives.

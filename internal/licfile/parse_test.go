@@ -26,7 +26,7 @@ func testPub(seed byte) string {
 	return base64.StdEncoding.EncodeToString(key.Public().(ed25519.PublicKey))
 }
 
-// TestParseRules has one case per validation rule of DESIGN.md. Each lists
+// TestParseRules has one case per validation rule of the format. Each lists
 // the full text of every error expected, so it checks that the line, the
 // feature and the field are named and that every problem is reported.
 func TestParseRules(t *testing.T) {

@@ -61,19 +61,39 @@ func Canonical(f *Feature) []byte {
 
 // Verify checks every feature's KEY against the vendor's public key. The
 // ErrorList it returns names the file, the KEY line and the feature of each
-// failure, and each entry wraps ErrSignature.
+// failure, and each entry wraps ErrSignature. When a file of several
+// features is signed throughout and none verifies, the list is one error
+// that wraps ErrWrongKey: a wrong key, not several edits, is what the user
+// has to fix.
 func (f *File) Verify(pub ed25519.PublicKey) error {
 	if len(pub) != ed25519.PublicKeySize {
 		return fmt.Errorf("verify %s: invalid public key (%d bytes, want %d)", f.Name, len(pub), ed25519.PublicKeySize)
 	}
 	var errs ErrorList
+	signed := 0
 	for _, ft := range f.Features {
+		if ft.Key != "" {
+			signed++
+		}
 		if msg := verifyFeature(ft, pub); msg != "" {
 			errs = append(errs, &Error{File: f.Name, Line: ft.FieldLine("KEY"), Feature: ft.Name,
 				Field: "KEY", Msg: msg, Err: ErrSignature})
 		}
 	}
+	if len(errs) > 1 && len(errs) == len(f.Features) && signed == len(f.Features) {
+		return ErrorList{{File: f.Name, Msg: "every feature's signature fails; is it the vendor key that signed it?", Err: ErrWrongKey}}
+	}
 	return errs.err()
+}
+
+// WrongKeyFile returns the file whose features all failed to verify, when
+// err is (or wraps) the error Verify returns then.
+func WrongKeyFile(err error) (string, bool) {
+	var e *Error
+	if errors.As(err, &e) && errors.Is(e.Err, ErrWrongKey) {
+		return e.File, true
+	}
+	return "", false
 }
 
 // verifyFeature returns what is wrong with ft's KEY, or "".
@@ -170,4 +190,11 @@ func (p *parser) eolNear(i int) string {
 		return e
 	}
 	return "\n"
+}
+
+// WrongKeyMessage is the one line for a file no feature of which verifies
+// with the public key in pubFile.
+func WrongKeyMessage(pubFile, file string) string {
+	return fmt.Sprintf("%s does not verify %s: every feature's signature fails; is it the vendor key that signed it?",
+		pubFile, file)
 }

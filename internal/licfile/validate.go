@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// Limits of DESIGN.md.
+// Limits of the license format (README, "Fields").
 const (
 	MaxCount  = 1_000_000
 	MaxGrace  = 168  // hours: 7 days
@@ -35,7 +35,8 @@ var setters = map[string]setter{
 	"KEY":         setKey,
 }
 
-// fieldOrder lists the fields in the order of DESIGN.md, for messages.
+// fieldOrder lists the fields in the order a FEATURE block is written, for
+// messages.
 const fieldOrder = "VENDOR VERSION COUNT GRACE BORROW HAL_SERVERS EXPIRE START HOSTID TOKEN_KEY KEY"
 
 // validate checks block b's fields and cross-field rules and, when b has

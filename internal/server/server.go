@@ -38,7 +38,7 @@ import (
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
-// Defaults of DESIGN.md.
+// Defaults, as the README documents them (Running the license server).
 const (
 	DefaultHeartbeat = 2 * time.Minute
 	DefaultListen    = "127.0.0.1:6200"

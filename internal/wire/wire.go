@@ -1,6 +1,6 @@
 // Package wire holds the JSON types of floatlic's HTTP protocol (/v1/...),
 // shared by the server (internal/server) and the client (package licenses),
-// and the error codes of DESIGN.md.
+// and the error codes (docs/protocol.md).
 //
 // Every request that changes state names the caller's session: one random
 // 128-bit id per client process, sent with user, host and pid. Sessions, not
@@ -37,7 +37,7 @@ const InstanceHeader = "Floatlic-Instance"
 // MaxBodyBytes bounds every request body.
 const MaxBodyBytes = 64 << 10
 
-// Error codes of DESIGN.md.
+// Error codes, as docs/protocol.md lists them.
 const (
 	CodeUnknownFeature   = "unknown_feature"
 	CodeCountExhausted   = "count_exhausted"

@@ -1,5 +1,5 @@
-// Package exit maps errors of floatlic's commands to the exit codes of
-// DESIGN.md — 0 ok, 1 refused or invalid, 2 usage or setup error — and prints
+// Package exit maps errors of floatlic's commands to their exit codes — 0
+// ok, 1 refused or invalid, 2 usage or setup error — and prints
 // them as one clear line.
 package exit
 

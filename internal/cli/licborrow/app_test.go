@@ -74,7 +74,7 @@ func TestHelpAfterFeature(t *testing.T) {
 }
 
 // TestInProcess runs every command against a server in-process, with
-// flags after the feature as DESIGN.md writes them.
+// flags after the feature as the README writes them.
 func TestInProcess(t *testing.T) {
 	srv := servertest.Start(t, servertest.Options{})
 	t.Setenv(licenses.EnvServer, "")

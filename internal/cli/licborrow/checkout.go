@@ -3,6 +3,7 @@ package licborrow
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -141,12 +142,25 @@ func reportCheckout(c *cli.Context, cl *licenses.Client, lic *licenses.License) 
 		say(w, "%s %s served from the license borrowed by %s until %s", lic.Feature(), lic.Version(), who, human(lic.Expires()))
 	default:
 		say(w, "checked out %s %s from %s for %s (checkout %s)", lic.Feature(), lic.Version(), lic.Server(), who, lic.CheckoutID())
-		fmt.Fprintf(w, "heartbeat every %v, giving up after %d failures in a row\n", cl.HeartbeatInterval(), c.Int("heartbeat-attempts"))
+		fmt.Fprintf(w, "heartbeat every %s, giving up after %d failures in a row\n", shortDuration(cl.HeartbeatInterval()), c.Int("heartbeat-attempts"))
 	}
 	if d := c.Duration("hold"); d > 0 {
-		fmt.Fprintf(w, "holding for %v\n", d)
+		fmt.Fprintf(w, "holding for %s\n", shortDuration(d))
 	} else {
 		fmt.Fprintln(w, "holding until interrupted (Ctrl-C)")
 	}
 	return nil
+}
+
+// shortDuration writes d as a person would: 2m, not Go's 2m0s (licd's
+// default interval), and 1h30m, not 1h30m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

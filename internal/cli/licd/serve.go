@@ -65,7 +65,11 @@ func serveCommand() *cli.Command {
 			if _, err := startProfiler(c.String("pprof"), cfg.Logger); err != nil {
 				return exit.WithCode(exit.Setup, err)
 			}
-			return run(c.Context, cfg, c.String("listen"), c.String("tls-cert"), c.String("tls-key"), nil)
+			err = run(c.Context, cfg, c.String("listen"), c.String("tls-cert"), c.String("tls-key"), nil)
+			if file, ok := licfile.WrongKeyFile(err); ok {
+				return exit.Setupf("%s", licfile.WrongKeyMessage(c.String("vendor-pub"), file))
+			}
+			return err
 		},
 	}
 }

@@ -1,7 +1,6 @@
 package licgen
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -46,9 +45,8 @@ func (v *verifyCmd) run(c *cli.Context) error {
 		return v.problems(c, err, path, "the license is not valid")
 	}
 	if err := f.Verify(pub); err != nil {
-		var list licfile.ErrorList
-		if errors.As(err, &list) && len(list) == len(f.Features) && len(list) > 1 {
-			return v.problems(c, err, path, fmt.Sprintf("no feature verifies with %s: was the file signed with another vendor key?", pubPath))
+		if file, ok := licfile.WrongKeyFile(err); ok {
+			return exit.Refusedf("%s", licfile.WrongKeyMessage(pubPath, file))
 		}
 		return v.problems(c, err, path, "the license is not valid")
 	}
