@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -68,18 +69,34 @@ func licdBinary(t *testing.T) string {
 type site struct {
 	addr  string
 	files demo.Files
+	stop  func() // stops licd (SIGTERM) and waits for it to exit
 }
 
-// startLicd runs `licd serve` on the demo license on a free loopback port.
+// startLicd runs `licd serve` on a fresh demo license on a free loopback
+// port.
 func startLicd(t *testing.T) *site {
 	t.Helper()
-	bin := licdBinary(t)
 	files, err := demo.Setup(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "serve", "--license", files.License, "--vendor-pub", files.VendorPub,
-		"--data", files.DataDir, "--admin-token-file", files.AdminToken, "--listen", "127.0.0.1:0")
+	return serveLicd(t, files, "127.0.0.1:0")
+}
+
+// serveLicd runs `licd serve` on files' license and data dir, listening on
+// listen.
+func serveLicd(t *testing.T, files demo.Files, listen string) *site {
+	t.Helper()
+	addr, stop := runLicd(t, "serve", "--license", files.License, "--vendor-pub", files.VendorPub,
+		"--data", files.DataDir, "--admin-token-file", files.AdminToken, "--listen", listen)
+	return &site{addr: addr, files: files, stop: stop}
+}
+
+// runLicd runs licd with args until the test ends, and returns the address
+// it says it listens on and a func that stops it.
+func runLicd(t *testing.T, args ...string) (addr string, stop func()) {
+	t.Helper()
+	cmd := exec.Command(licdBinary(t), args...)
 	cmd.SysProcAttr = childproc.Attr(syscall.SIGKILL)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -92,30 +109,36 @@ func startLicd(t *testing.T) *site {
 		sp.Close()
 		t.Fatal(err)
 	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+			sp.Close()
+		})
+	}
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		sp.Close()
+		stop()
 		if t.Failed() {
-			t.Logf("licd's last output:\n%s", stderr.String())
+			t.Logf("licd %s, its last output:\n%s", strings.Join(args, " "), stderr.String())
 		}
 	})
-	addr := make(chan string, 1)
+	addrc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		re := regexp.MustCompile(`^listening on http://(\S+)$`)
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
+				addrc <- m[1]
 			}
 		}
 	}()
 	select {
-	case a := <-addr:
-		return &site{addr: a, files: files}
+	case addr = <-addrc:
+		return addr, stop
 	case <-time.After(30 * time.Second):
-		t.Fatalf("licd did not say where it listens:\n%s", stderr.String())
-		return nil
+		t.Fatalf("licd %s did not say where it listens:\n%s", strings.Join(args, " "), stderr.String())
+		return "", nil
 	}
 }
 
@@ -269,6 +292,24 @@ func TestPageInBrowser(t *testing.T) {
 		t.Errorf("the page reported problems (script errors or CSP violations): %q", p)
 	}
 
+	t.Run("the page says when the server goes away, and follows it again when it is back", func(t *testing.T) {
+		s.stop()
+		b.waitFor("the page to say the server is down", `document.body.dataset.state === "down" &&
+			!document.querySelector('#down').hidden &&
+			document.querySelector('#down').textContent.startsWith("Cannot reach the server")`)
+		var kept int
+		b.eval(`document.querySelectorAll('#checkouts tbody tr[data-id]').length`, &kept)
+		if kept != 2 {
+			t.Errorf("with the server down the page shows %d checkouts, want the last 2 it saw", kept)
+		}
+		again := serveLicd(outer, s.files, s.addr) // the same data dir: the checkouts are kept
+		again.checkout(outer, "dora", "ws-dora", "cad_view")
+		b.waitFor("the page live again, with dora's checkout", `document.body.dataset.state === "live" &&
+			document.querySelector('#down').hidden &&
+			document.querySelector('#checkouts tr[data-user="dora"]') &&
+			[...document.querySelectorAll('#events li[data-kind="grant"]')].some((li) => li.textContent.includes("dora@ws-dora"))`)
+	})
+
 	t.Run("the CSP refuses inline scripts and other origins", func(t *testing.T) {
 		var refused []string
 		b.eval(`new Promise((resolve) => {
@@ -304,7 +345,17 @@ func TestScreenshot(t *testing.T) {
 	if *screenshotPath == "" {
 		t.Skip("writes a screenshot only with -screenshot FILE")
 	}
-	s := startLicd(t)
+	files, err := demo.Setup(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := "127.0.0.1:6200" // licd demo's address, as in the README, when free
+	if ln, err := net.Listen("tcp", listen); err != nil {
+		listen = "127.0.0.1:0"
+	} else {
+		ln.Close()
+	}
+	s := serveLicd(t, files, listen)
 	for _, c := range []struct{ user, host, feature string }{
 		{"ann", "ws-ann", "cad_pro"},
 		{"bob", "ws-bob", "cad_pro"},

@@ -228,16 +228,27 @@
     setCount('#graces', gs.length);
   }
 
+  // nodeState tells how a node of the servers list reads from this page's
+  // node. Only the serving node hears from every node; another node knows
+  // itself and the one it hears serving, and lists the rest as not up
+  // without knowing, so those read "not known here".
+  function nodeState(n, self) {
+    const knows = !self.hal_id || self.serving || n.id === self.hal_id || (self.primary && n.addr === self.primary);
+    if (!knows) return [el('span', { class: 'tag', title: "Only the serving node hears from every node: see its page.", text: 'not known here' })];
+    return [el('span', { class: 'tag ' + (n.up ? 'good' : 'bad'), text: n.up ? 'up' : 'down' }),
+      n.serving ? el('span', { class: 'tag accent', text: 'serving' }) : null];
+  }
+
   function renderServers(nodes, self) {
     if (nodes.length === 0 && self.addr) nodes = [{ id: self.hal_id || 0, addr: self.addr, role: self.role, up: true, serving: self.serving }];
     const rows = nodes.map((n) => {
-      const states = el('div', { class: 'states' },
-        el('span', { class: 'tag ' + (n.up ? 'good' : 'bad'), text: n.up ? 'up' : 'down' }),
-        n.serving ? el('span', { class: 'tag accent', text: 'serving' }) : null);
-      const addr = el('td', { class: 'mono', title: n.term ? 'raft term ' + n.term + ', applied ' + n.applied : null, text: n.addr });
-      if (n.addr === self.addr) addr.append(el('span', { class: 'here', text: 'this page' }));
+      const addr = el('td', { class: 'mono', title: n.term ? 'raft term ' + n.term + ', applied ' + n.applied : null });
+      if (n.addr === self.addr) addr.append(n.addr, el('span', { class: 'here', text: 'this page' }));
+      else if (self.hal_id) addr.append(nodeLink(n.addr));
+      else addr.append(n.addr);
       return el('tr', { 'data-node': n.id },
-        el('td', { class: 'muted', text: n.id ? '#' + n.id : '—' }), addr, el('td', { text: n.role }), el('td', null, states));
+        el('td', { class: 'muted', text: n.id ? '#' + n.id : '—' }), addr, el('td', { text: n.role }),
+        el('td', null, el('div', { class: 'states' }, ...nodeState(n, self))));
     });
     fill($('#servers tbody'), rows, 4, 'No servers.');
   }
@@ -368,9 +379,11 @@
     body.dataset.state = now;
     $('#conn').textContent = { live: 'live', connecting: 'connecting…', down: 'reconnecting…' }[now];
     const down = $('#down');
-    down.hidden = live || now === 'connecting';
-    down.textContent = 'Cannot reach the server (' + conn.why + '). Retrying; ' +
-      (state.status ? 'the data below is as it was last seen.' : 'nothing to show yet.');
+    down.hidden = now !== 'down';
+    if (now === 'down') {
+      down.textContent = 'Cannot reach the server (' + conn.why + '). Retrying; ' +
+        (state.status ? 'the data below is as it was last seen.' : 'nothing to show yet.');
+    }
   }
 
   // ---- status fetches, throttled ----
@@ -454,9 +467,9 @@
     (storedToken() ? $('#remove-ok') : $('#token')).focus();
   }
 
-  // primaryLink points at the serving node's own page, where the remove
-  // can be done: a HAL node that does not serve refuses admin requests.
-  function primaryLink(addr) {
+  // nodeLink points at another HAL node's own page (the serving node's is
+  // where a remove can be done: the others refuse admin requests).
+  function nodeLink(addr) {
     if (!/^[A-Za-z0-9.\-:[\]]+$/.test(addr)) return el('span', { class: 'mono', text: addr });
     return el('a', { href: location.protocol + '//' + addr + '/', text: addr });
   }
@@ -487,7 +500,7 @@
           $('#token').select();
         }
         if (!e) showError('The server answered HTTP ' + resp.status + '.');
-        else if (e.primary) showError(e.code + ': ' + e.message + ' — remove it on the serving node: ', primaryLink(e.primary));
+        else if (e.primary) showError(e.code + ': ' + e.message + ' — remove it on the serving node: ', nodeLink(e.primary));
         else showError(e.code + ': ' + e.message);
         return;
       }
