@@ -292,6 +292,7 @@ func TestPageInBrowser(t *testing.T) {
 		t.Errorf("the page reported problems (script errors or CSP violations): %q", p)
 	}
 
+	var again *site // licd started again on the same data dir
 	t.Run("the page says when the server goes away, and follows it again when it is back", func(t *testing.T) {
 		s.stop()
 		b.waitFor("the page to say the server is down", `document.body.dataset.state === "down" &&
@@ -302,12 +303,37 @@ func TestPageInBrowser(t *testing.T) {
 		if kept != 2 {
 			t.Errorf("with the server down the page shows %d checkouts, want the last 2 it saw", kept)
 		}
-		again := serveLicd(outer, s.files, s.addr) // the same data dir: the checkouts are kept
+		again = serveLicd(outer, s.files, s.addr) // the same data dir: the checkouts are kept
 		again.checkout(outer, "dora", "ws-dora", "cad_view")
 		b.waitFor("the page live again, with dora's checkout", `document.body.dataset.state === "live" &&
 			document.querySelector('#down').hidden &&
 			document.querySelector('#checkouts tr[data-user="dora"]') &&
 			[...document.querySelectorAll('#events li[data-kind="grant"]')].some((li) => li.textContent.includes("dora@ws-dora"))`)
+	})
+
+	t.Run("names with markup are shown as text", func(t *testing.T) {
+		if again == nil {
+			t.Skip("licd did not come back")
+		}
+		const user, host = `<img src=x onerror="window.pwned=1">`, `<b>ws</b>`
+		again.checkout(outer, user, host, "cad_view")
+		b.waitFor("the checkout of the user with markup", fmt.Sprintf(
+			`[...document.querySelectorAll('#checkouts tr[data-id]')].some((tr) => tr.dataset.user === %q)`, user))
+		var shown struct {
+			User, Host, Event string
+			Elements          int
+			Pwned             bool
+		}
+		b.eval(fmt.Sprintf(`(() => {
+			const tr = [...document.querySelectorAll('#checkouts tr[data-id]')].find((tr) => tr.dataset.user === %q);
+			const li = document.querySelector('#events li[data-kind="grant"]');
+			return {user: tr.cells[1].textContent, host: tr.cells[2].textContent, event: li.textContent,
+				elements: tr.cells[1].children.length + tr.cells[2].children.length + document.querySelectorAll('main img').length,
+				pwned: window.pwned === 1};
+		})()`, user), &shown)
+		if shown.User != user || shown.Host != host || !strings.Contains(shown.Event, user+"@"+host) || shown.Elements != 0 || shown.Pwned {
+			t.Errorf("a user %q on host %q is shown as %+v, want the text as it is and no element made of it", user, host, shown)
+		}
 	})
 
 	t.Run("the CSP refuses inline scripts and other origins", func(t *testing.T) {
