@@ -219,6 +219,7 @@ const readRows = `(() => ({
 // wrong admin token (the page shows the server's error) and done with the
 // right one.
 func TestPageInBrowser(t *testing.T) {
+	findChromium(t) // skip before building and starting licd
 	s := startLicd(t)
 	s.checkout(t, "ann", "ws-ann", "cad_pro")
 	s.checkout(t, "carol", "hpc-7", "solver")
@@ -371,6 +372,7 @@ func TestScreenshot(t *testing.T) {
 	if *screenshotPath == "" {
 		t.Skip("writes a screenshot only with -screenshot FILE")
 	}
+	findChromium(t)
 	files, err := demo.Setup(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
