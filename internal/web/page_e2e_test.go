@@ -69,27 +69,28 @@ func licdBinary(t *testing.T) string {
 type site struct {
 	addr  string
 	files demo.Files
-	stop  func() // stops licd (SIGTERM) and waits for it to exit
+	extra []string // flags given after the demo's
+	stop  func()   // stops licd (SIGTERM) and waits for it to exit
 }
 
 // startLicd runs `licd serve` on a fresh demo license on a free loopback
-// port.
-func startLicd(t *testing.T) *site {
+// port, with the extra flags.
+func startLicd(t *testing.T, extra ...string) *site {
 	t.Helper()
 	files, err := demo.Setup(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return serveLicd(t, files, "127.0.0.1:0")
+	return serveLicd(t, files, "127.0.0.1:0", extra...)
 }
 
 // serveLicd runs `licd serve` on files' license and data dir, listening on
-// listen.
-func serveLicd(t *testing.T, files demo.Files, listen string) *site {
+// listen, with the extra flags.
+func serveLicd(t *testing.T, files demo.Files, listen string, extra ...string) *site {
 	t.Helper()
-	addr, stop := runLicd(t, "serve", "--license", files.License, "--vendor-pub", files.VendorPub,
-		"--data", files.DataDir, "--admin-token-file", files.AdminToken, "--listen", listen)
-	return &site{addr: addr, files: files, stop: stop}
+	addr, stop := runLicd(t, append([]string{"serve", "--license", files.License, "--vendor-pub", files.VendorPub,
+		"--data", files.DataDir, "--admin-token-file", files.AdminToken, "--listen", listen}, extra...)...)
+	return &site{addr: addr, files: files, extra: extra, stop: stop}
 }
 
 // runLicd runs licd with args until the test ends, and returns the address
@@ -220,7 +221,11 @@ const readRows = `(() => ({
 // right one.
 func TestPageInBrowser(t *testing.T) {
 	findChromium(t) // skip before building and starting licd
-	s := startLicd(t)
+	options, err := filepath.Abs(filepath.Join("testdata", "site.opt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startLicd(t, "--options", options)
 	s.checkout(t, "ann", "ws-ann", "cad_pro")
 	s.checkout(t, "carol", "hpc-7", "solver")
 	b := startBrowser(t, 1280, 900)
@@ -239,6 +244,11 @@ func TestPageInBrowser(t *testing.T) {
 	}
 	if before.Seq == 0 {
 		t.Errorf("the page saw no event of the replay (data-seq 0)")
+	}
+	var head string
+	b.eval(`document.querySelector('#server').textContent`, &head)
+	if want := "options: " + options + ", 1 rule"; !strings.Contains(head, want) {
+		t.Errorf("the page's head reads %q, want it to name %q", head, want)
 	}
 
 	outer := t
@@ -304,7 +314,7 @@ func TestPageInBrowser(t *testing.T) {
 		if kept != 2 {
 			t.Errorf("with the server down the page shows %d checkouts, want the last 2 it saw", kept)
 		}
-		again = serveLicd(outer, s.files, s.addr) // the same data dir: the checkouts are kept
+		again = serveLicd(outer, s.files, s.addr, s.extra...) // the same data dir: the checkouts are kept
 		again.checkout(outer, "dora", "ws-dora", "cad_view")
 		b.waitFor("the page live again, with dora's checkout", `document.body.dataset.state === "live" &&
 			document.querySelector('#down').hidden &&

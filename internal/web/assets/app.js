@@ -103,7 +103,7 @@
   function render() {
     const st = state.status;
     if (!st) return;
-    renderServer(st.server || {});
+    renderServer(st.server || {}, st.policy);
     renderFeatures(st.features || []);
     renderCheckouts(st.checkouts || []);
     renderBorrows(st.borrows || []);
@@ -111,7 +111,7 @@
     renderServers(st.servers || [], st.server || {});
   }
 
-  function renderServer(s) {
+  function renderServer(s, policy) {
     const parts = [el('b', { class: 'mono', text: s.addr || location.host })];
     let role = s.role || '';
     if (s.hal_id) role = 'HAL node #' + s.hal_id + ' · ' + role;
@@ -121,6 +121,7 @@
     if (s.instance) parts.push(el('span', { class: 'mono', title: 'instance ' + s.instance, text: s.instance.slice(0, 8) }));
     if (s.version) parts.push(el('span', { text: s.version }));
     if (s.started) parts.push(rel('span', s.started, 'up'));
+    if (policy && policy.path) parts.push(el('span', { title: 'the options file in force (licd serve --options)', text: 'options: ' + policy.path + ', ' + plural(policy.rules, 'rule') }));
     $('#server').replaceChildren(...parts);
     document.title = 'floatlic · ' + (s.addr || location.host);
   }
@@ -257,7 +258,7 @@
 
   const tones = {
     grant: 'good', deny: 'bad', expire: 'warn', remove: 'warn', borrow: 'accent',
-    borrow_expire: 'warn', grace: 'warn', reload: 'accent', start: 'accent',
+    borrow_expire: 'warn', grace: 'warn', reload: 'accent', start: 'accent', timeout: 'warn',
   };
 
   function eventItem(e, fresh) {
