@@ -12,6 +12,7 @@
   const SLOW_FACTOR = 10;      // ... or ten times the last fetch took
   const KEEP_EVENTS = 100;     // events listed (the server replays 100)
   const MAX_ROWS = 500;        // checkouts drawn at once; the filter finds the rest
+  const STREAM_QUIET_MS = 40000; // licd pings the event stream every 15 s
   const TOKEN_KEY = 'floatlic.adminToken';
 
   const $ = (sel) => document.querySelector(sel);
@@ -313,7 +314,8 @@
     for (let failures = 0; ; failures++) {
       let err = 'the event stream ended';
       try {
-        const resp = await fetch('v1/events', { headers: { Accept: 'text/event-stream' }, cache: 'no-store' });
+        const quiet = new AbortController();
+        const resp = await fetch('v1/events', { headers: { Accept: 'text/event-stream' }, cache: 'no-store', signal: quiet.signal });
         if (!resp.ok) throw new Error(await errorText(resp));
         state.streamOpened = performance.now();
         if (state.lastSeq > 0 && resp.headers.get('Floatlic-Instance') !== state.instance) {
@@ -325,7 +327,7 @@
         state.instance = resp.headers.get('Floatlic-Instance');
         failures = 0;
         setStream(true);
-        await readStream(resp.body);
+        await readStream(resp.body, quiet);
       } catch (e) {
         err = e.message || String(e);
       }
@@ -335,13 +337,29 @@
   }
 
   // readStream splits server-sent events (licd ends lines with \n) and
-  // hands each one's data to onEvent.
-  async function readStream(stream) {
+  // hands each one's data to onEvent. licd sends a ping every 15 s, so a
+  // stream silent for STREAM_QUIET_MS is dead (a laptop that slept, a
+  // network that dropped without a word): quiet is aborted and the stream
+  // opened again.
+  async function readStream(stream, quiet) {
     const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
     let buf = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
+    let watchdog = 0;
+    const wake = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => quiet.abort(new Error('no word from the server for ' + STREAM_QUIET_MS / 1000 + ' s')), STREAM_QUIET_MS);
+    };
+    try {
+      for (wake(); ; wake()) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        take(value);
+      }
+    } finally {
+      clearTimeout(watchdog);
+    }
+
+    function take(value) {
       buf += value;
       let end;
       while ((end = buf.indexOf('\n\n')) >= 0) {
