@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/web"
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
@@ -35,6 +36,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+wire.PathEvents, s.events)
 	mux.HandleFunc("GET "+wire.PathMetrics, s.serveMetrics)
 	mux.HandleFunc("GET "+wire.PathHealthz, s.healthz)
+	page := web.Handler() // the status page: exactly "/", and its files
+	mux.Handle("GET /{$}", page)
+	mux.Handle("GET "+web.AssetPrefix, page)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, wire.Errorf(wire.CodeBadRequest, "no endpoint %s %s", r.Method, r.URL.Path), http.StatusNotFound)
 	})

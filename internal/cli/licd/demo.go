@@ -53,7 +53,7 @@ func demoCommand() *cli.Command {
 			}
 			vendorPub := token.EncodeKey(cfg.VendorPub)
 			return run(c.Context, cfg, listen, c.String("tls-cert"), c.String("tls-key"), func(addr string) {
-				fmt.Fprintf(Stdout, demoBanner, dir, files.TokenKey, addr, addr, files.AdminToken, vendorPub, addr, addr, addr)
+				fmt.Fprintf(Stdout, demoBanner, dir, files.TokenKey, addr, addr, files.AdminToken, pageURL(c, addr), vendorPub, addr, addr, addr)
 			})
 		},
 	}
@@ -69,6 +69,7 @@ which the demo license names in TOKEN_KEY
 In another terminal:
   go run ./cmd/licstat --server %s                     # live monitor (q quits)
   go run ./cmd/licstat --server %s --admin-token-file %s   # ... with x to remove a checkout
+  %s                    # the status page, in a browser
   export LIC_VENDOR_PUB=%s   # the demo vendor key: grace and borrow tokens must chain to it
   go run ./cmd/licborrow checkout cad_pro --server %s --hold 1m --allow-grace
   go run ./cmd/licborrow borrow solver --hours 4 --server %s
@@ -76,6 +77,14 @@ In another terminal:
 
 Ctrl-C stops the server and deletes the demo files.
 `
+
+// pageURL is the address of the status page of a server listening on addr.
+func pageURL(c *cli.Context, addr string) string {
+	if c.String("tls-cert") != "" {
+		return "https://" + addr + "/"
+	}
+	return "http://" + addr + "/"
+}
 
 // freeDemoAddr is 127.0.0.1:6200, or the next free port after it.
 func freeDemoAddr() string {
