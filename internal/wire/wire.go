@@ -26,6 +26,8 @@ const (
 	PathEvents    = "/v1/events"
 	PathRemove    = "/v1/admin/remove"
 	PathReload    = "/v1/admin/reload"
+	PathStop      = "/v1/admin/stop"
+	PathBackup    = "/v1/admin/backup"
 	PathMetrics   = "/metrics"
 	PathHealthz   = "/healthz"
 )
@@ -247,6 +249,12 @@ type RemoveReply struct {
 type ReloadReply struct {
 	Instance string   `json:"instance"`
 	Features []string `json:"features"`
+}
+
+// StopReply tells that licd is stopping, as on SIGTERM.
+type StopReply struct {
+	Instance string `json:"instance"`
+	Stopping bool   `json:"stopping"`
 }
 
 // Status is the server's whole state as licstat shows it (`licstat --json`).
