@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"database/sql"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,7 +42,12 @@ func TestLicdStopKeepsSessions(t *testing.T) {
 		t.Fatalf("stop with a wrong token: exit %d, stderr %q", code, stderr)
 	}
 
-	stdout, stderr, code := run(t, "licd", "stop", "--server", p.addr, "--admin-token-file", token)
+	stdout, stderr, code := run(t, "licd", "reload", "--server", p.addr, "--admin-token-file", token)
+	if code != 0 || !strings.HasPrefix(stdout, "reloaded: ") || !strings.Contains(stdout, "cad_pro") {
+		t.Fatalf("reload: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+
+	stdout, stderr, code = run(t, "licd", "stop", "--server", p.addr, "--admin-token-file", token)
 	if code != 0 || !strings.Contains(stdout, "is stopping") {
 		t.Fatalf("stop: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
@@ -202,5 +208,36 @@ func TestLogFileReopenOnSIGHUP(t *testing.T) {
 	waitUntil(t, "the reload logged in a new "+log, reloadLogged(log), p)
 	if p.Stderr() != "" {
 		t.Errorf("licd wrote to stderr with --log-file: %q", p.Stderr())
+	}
+}
+
+// Every licd command that prints a result prints JSON with --json, and a
+// failure as a JSON error on stdout with the usual exit code.
+func TestLicdJSON(t *testing.T) {
+	dir := t.TempDir()
+	token := filepath.Join(dir, "admin.token")
+	p := startLicd(t, append(serveArgs(t, dir), "--listen", "127.0.0.1:0", "--admin-token-file", token)...)
+	other := filepath.Join(dir, "other.token")
+	os.WriteFile(other, []byte("wrong\n"), 0o600)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"hostid", []string{"hostid", "--json"}, 0, `"kind": "hostname"`},
+		{"token-key", []string{"token-key", "--json", "--data", filepath.Join(dir, "tk")}, 0, `"created": true`},
+		{"token", []string{"token", "--json", "--out", filepath.Join(dir, "new.token")}, 0, `"file": "` + filepath.Join(dir, "new.token")},
+		{"reload", []string{"reload", "--json", "--server", p.addr, "--admin-token-file", token}, 0, `"features": [`},
+		{"reload refused", []string{"reload", "--json", "--server", p.addr, "--admin-token-file", other}, 1, `{"error":{"code":"unauthorized","message":"reload: unauthorized: `},
+		{"usage", []string{"backup", "--json", "--server", p.addr, "--admin-token-file", token}, 2,
+			`{"error":{"code":"usage","message":"--to is required (run 'licd backup --help' for usage)"}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := run(t, "licd", tc.args...)
+			if code != tc.code || !strings.Contains(stdout, tc.want) || stderr != "" || !json.Valid([]byte(stdout)) {
+				t.Errorf("exit %d (want %d)\nstdout %s\nwant in it %s\nstderr %q", code, tc.code, stdout, tc.want, stderr)
+			}
+		})
 	}
 }
