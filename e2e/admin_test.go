@@ -87,7 +87,8 @@ func waitExit(t *testing.T, p *proc, code int) {
 func TestLicdBackupDuringLoad(t *testing.T) {
 	dir := t.TempDir()
 	token := filepath.Join(dir, "admin.token")
-	p := startLicd(t, append(serveArgs(t, dir), "--listen", "127.0.0.1:0", "--admin-token-file", token)...)
+	args := append(serveArgs(t, dir), "--listen", "127.0.0.1:0", "--admin-token-file", token)
+	p := startLicd(t, args...)
 	var held []string // kept through the backup
 	for range 3 {
 		co, err := checkoutOnce(p.addr)
@@ -159,6 +160,30 @@ func TestLicdBackupDuringLoad(t *testing.T) {
 	_, stderr, code = run(t, "licd", "backup", "--server", p.addr, "--admin-token-file", token, "--to", out)
 	if code != 2 || !strings.Contains(stderr, "--force") {
 		t.Errorf("backup over an existing file: exit %d, stderr %q", code, stderr)
+	}
+	st.Close()
+
+	// The restore of README: stop licd, the backup as licd.db without the
+	// old -wal and -shm, start.
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	waitExit(t, p, 0)
+	data := filepath.Join(dir, "data")
+	for _, f := range []string{"licd.db", "licd.db-wal", "licd.db-shm"} {
+		os.Remove(filepath.Join(data, f))
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "licd.db"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p = startLicd(t, args...)
+	restored := getStatus(t, p.addr)
+	for _, id := range held {
+		if !slices.ContainsFunc(restored.Checkouts, func(c wire.CheckoutInfo) bool { return c.ID == id }) {
+			t.Errorf("checkout %s is not served after the restore", id)
+		}
 	}
 }
 

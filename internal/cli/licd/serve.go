@@ -27,12 +27,12 @@ func serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "serve",
 		Usage: "serve signed license files",
-		Flags: append([]cli.Flag{
+		Flags: withEnv(append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "license", Usage: "signed license `FILE` (repeat for several)", Required: true},
 			&cli.StringFlag{Name: "vendor-pub", Usage: "vendor public key `FILE` that signed the licenses", Required: true},
 			&cli.StringFlag{Name: "data", Value: "licd-data", Usage: "`DIR` for the database and the server's token key"},
-			&cli.StringFlag{Name: "admin-token-file", Usage: "`FILE` holding the token for admin remove and reload"},
-		}, append(append(runFlags(), halFlags()...), logFileFlags()...)...),
+			&cli.StringFlag{Name: "admin-token-file", Usage: "`FILE` holding the admin token (see licd token): enables remove, reload, stop and backup"},
+		}, append(append(runFlags(), halFlags()...), logFileFlags()...)...)),
 		Action: func(c *cli.Context) error {
 			pub, err := licfile.ReadPublicKey(c.String("vendor-pub"))
 			if err != nil {
