@@ -89,6 +89,10 @@ func Run(ctx context.Context, app *cli.App, args []string, stderr io.Writer) int
 	if errors.As(err, &silent) {
 		return int(silent)
 	}
+	if topic, ok := strings.CutPrefix(err.Error(), "No help topic for "); ok {
+		// urfave/cli's `help NAME` of an unknown command exits 3.
+		err = UsageIn(app.Name, "unknown command %s", strings.ReplaceAll(topic, "'", `"`))
+	}
 	code := Setup // an error with no code came from flag parsing or set-up
 	var e *Error
 	var ce cli.ExitCoder

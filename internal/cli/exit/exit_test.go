@@ -44,6 +44,28 @@ func testApp() *cli.App {
 	}
 }
 
+// TestCompletionScripts runs before TestRun: urfave/cli's help command is
+// one value for every app in a process, and running `help` (TestRun does)
+// makes it its own subcommand, which App.ToFishCompletion then follows
+// forever. A command line runs once a process, so licd is not affected.
+func TestCompletionScripts(t *testing.T) {
+	for _, tc := range []struct{ shell, want string }{
+		{"bash", "complete -o bashdefault -o default -F _tool_complete tool"},
+		{"zsh", "compdef _tool tool"},
+		{"fish", "complete -c tool"},
+	} {
+		app := testApp()
+		var stdout, stderr bytes.Buffer
+		app.Writer = &stdout
+		if code := exit.Run(context.Background(), app, []string{"tool", "completion", tc.shell}, &stderr); code != 0 {
+			t.Fatalf("completion %s: exit %d: %s", tc.shell, code, stderr.String())
+		}
+		if !strings.Contains(stdout.String(), tc.want) {
+			t.Errorf("completion %s lacks %q:\n%s", tc.shell, tc.want, stdout.String())
+		}
+	}
+}
+
 func TestRun(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
@@ -58,6 +80,7 @@ func TestRun(t *testing.T) {
 			"tool: invalid value \"many\" for flag -count: parse error (run 'tool get --help' for usage)\n"},
 		{"required flag", []string{"get"}, 2, "", "tool: --server is required (run 'tool get --help' for usage)\n"},
 		{"unknown command", []string{"frob"}, 2, "", "tool: unknown command \"frob\" (run 'tool --help' for usage)\n"},
+		{"help of an unknown command", []string{"help", "frob"}, 2, "", "tool: unknown command \"frob\" (run 'tool --help' for usage)\n"},
 		{"refused", []string{"get", "--server", "s", "exhausted"}, 1, "", "tool: count_exhausted: all 5 in use\n"},
 		{"json refused", []string{"get", "--server", "s", "--json", "exhausted"}, 1,
 			`{"error":{"code":"count_exhausted","message":"count_exhausted: all 5 in use"}}` + "\n", ""},
@@ -89,24 +112,6 @@ func TestRun(t *testing.T) {
 				t.Errorf("not JSON: %s", stdout.String())
 			}
 		})
-	}
-}
-
-func TestCompletionScripts(t *testing.T) {
-	for _, tc := range []struct{ shell, want string }{
-		{"bash", "complete -o bashdefault -o default -F _tool_complete tool"},
-		{"zsh", "compdef _tool tool"},
-		{"fish", "complete -c tool"},
-	} {
-		app := testApp()
-		var stdout, stderr bytes.Buffer
-		app.Writer = &stdout
-		if code := exit.Run(context.Background(), app, []string{"tool", "completion", tc.shell}, &stderr); code != 0 {
-			t.Fatalf("completion %s: exit %d: %s", tc.shell, code, stderr.String())
-		}
-		if !strings.Contains(stdout.String(), tc.want) {
-			t.Errorf("completion %s lacks %q:\n%s", tc.shell, tc.want, stdout.String())
-		}
 	}
 }
 

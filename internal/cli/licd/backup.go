@@ -20,7 +20,8 @@ func backupCommand() *cli.Command {
 		Description: "licd copies its database with SQLite's online backup and streams the copy;\n" +
 			"checkouts go on meanwhile. The file is written whole or not at all, mode\n" +
 			"0600. To restore: stop licd, copy the file to DIR/licd.db, remove\n" +
-			"DIR/licd.db-wal and DIR/licd.db-shm, start licd.",
+			"DIR/licd.db-wal and DIR/licd.db-shm, start licd. On a HAL set see the README:\n" +
+			"a node that lost its data takes the ledger from the others instead.",
 		Flags: append(adminFlags(),
 			&cli.StringFlag{Name: "to", Required: true, Usage: "`FILE` to write the backup to"},
 			&cli.BoolFlag{Name: "force", Usage: "replace FILE if it exists"},
