@@ -32,6 +32,8 @@ func (s *Server) routes() http.Handler {
 	post(wire.PathGrace, s.halGate, s.grace)
 	post(wire.PathRemove, s.adminGate, s.remove)
 	post(wire.PathReload, s.adminGate, s.reload)
+	post(wire.PathStop, s.checkAdmin, s.stopRequest)
+	mux.HandleFunc("GET "+wire.PathBackup, s.backup)
 	mux.Handle("GET "+wire.PathStatus, s.boosted(s.jsonHandler(wire.PathStatus, nil, s.status)))
 	mux.HandleFunc("GET "+wire.PathEvents, s.events)
 	mux.HandleFunc("GET "+wire.PathMetrics, s.serveMetrics)

@@ -83,6 +83,10 @@ type Config struct {
 	// which takes a few tenths of a second of CPU: licd's main lets Go code
 	// use every core until done is called (see package maxprocs).
 	Boost func() (done func())
+	// OnStop, when set, is called once an admin has asked licd to stop
+	// (POST /v1/admin/stop): licd's main shuts down as on SIGTERM. Nil:
+	// the endpoint refuses.
+	OnStop func()
 }
 
 // Server is a running licd.

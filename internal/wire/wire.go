@@ -26,6 +26,8 @@ const (
 	PathEvents    = "/v1/events"
 	PathRemove    = "/v1/admin/remove"
 	PathReload    = "/v1/admin/reload"
+	PathStop      = "/v1/admin/stop"
+	PathBackup    = "/v1/admin/backup"
 	PathMetrics   = "/metrics"
 	PathHealthz   = "/healthz"
 )
@@ -297,6 +299,12 @@ type ReloadReply struct {
 	// meanwhile).
 	Options       *PolicyInfo `json:"options,omitempty"`
 	Overcommitted []string    `json:"overcommitted,omitempty"`
+}
+
+// StopReply tells that licd is stopping, as on SIGTERM.
+type StopReply struct {
+	Instance string `json:"instance"`
+	Stopping bool   `json:"stopping"`
 }
 
 // Status is the server's whole state as licstat shows it (`licstat --json`).

@@ -1,6 +1,8 @@
-// Package exit maps errors of floatlic's commands to their exit codes — 0
-// ok, 1 refused or invalid, 2 usage or setup error — and prints
-// them as one clear line.
+// Package exit maps errors of floatlic's commands to their exit codes —
+// 0 ok, 1 refused or invalid, 2 usage or setup error — and prints
+// them as one clear line, or with --json as a JSON error (json.go). Run also
+// gives every command the same handling of a bad command line (usage.go)
+// and shell completion (completion.go).
 package exit
 
 import (
@@ -27,6 +29,9 @@ const (
 type Error struct {
 	Code int
 	Err  error
+	// Details, if any, are the lines of a list of problems (an invalid
+	// license file): a JSON error carries them as "details".
+	Details []string
 }
 
 func (e *Error) Error() string { return e.Err.Error() }
@@ -71,9 +76,7 @@ func Main(app *cli.App) {
 // exit 2.
 func Run(ctx context.Context, app *cli.App, args []string, stderr io.Writer) int {
 	app.ExitErrHandler = func(*cli.Context, error) {} // we decide the code below
-	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-		return &Error{Code: Setup, Err: fmt.Errorf("%w (see --help)", err)}
-	}
+	prepare(app)
 	if app.Writer == nil {
 		app.Writer = io.Discard
 	}
@@ -86,6 +89,10 @@ func Run(ctx context.Context, app *cli.App, args []string, stderr io.Writer) int
 	if errors.As(err, &silent) {
 		return int(silent)
 	}
+	if topic, ok := strings.CutPrefix(err.Error(), "No help topic for "); ok {
+		// urfave/cli's `help NAME` of an unknown command exits 3.
+		err = UsageIn(app.Name, "unknown command %s", strings.ReplaceAll(topic, "'", `"`))
+	}
 	code := Setup // an error with no code came from flag parsing or set-up
 	var e *Error
 	var ce cli.ExitCoder
@@ -95,9 +102,14 @@ func Run(ctx context.Context, app *cli.App, args []string, stderr io.Writer) int
 	case errors.As(err, &ce):
 		code = ce.ExitCode()
 	}
+	msg := usageLine(err, strings.TrimSpace(err.Error()))
+	if wantsJSON(args) {
+		writeJSONError(app.Writer, err, code, msg)
+		return code
+	}
 	// One line, except for a list of problems (an invalid license file),
 	// which is shown whole, one problem a line.
-	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "\n  ")
+	msg = strings.ReplaceAll(msg, "\n", "\n  ")
 	fmt.Fprintf(stderr, "%s: %s\n", app.Name, msg)
 	return code
 }

@@ -58,7 +58,7 @@ func App() *cli.App {
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return exit.Setupf("unknown command %q (see --help)", c.Args().First())
+				return exit.Usagef(c, "unknown command %q", c.Args().First())
 			}
 			_ = cli.ShowAppHelp(c)
 			return exit.Silent(exit.Setup)

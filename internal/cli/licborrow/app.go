@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/floatlic/floatlic/internal/cli/exit"
+	"github.com/floatlic/floatlic/internal/licfile"
 	"github.com/floatlic/floatlic/internal/version"
 	"github.com/floatlic/floatlic/licenses"
 )
@@ -35,7 +36,7 @@ func App() *cli.App {
 		HideHelpCommand: true,
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return exit.Setupf("unknown command %q (see --help)", c.Args().First())
+				return exit.Usagef(c, "unknown command %q", c.Args().First())
 			}
 			_ = cli.ShowAppHelp(c)
 			return exit.Silent(exit.Setup)
@@ -84,24 +85,29 @@ func args(c *cli.Context, min, max int, names string) ([]string, error) {
 		}
 		f := lookupFlag(c.Command, name)
 		if f == nil {
-			return nil, exit.Setupf("flag provided but not defined: %s (see --help)", a)
+			return nil, exit.Usagef(c, "flag provided but not defined: %s", a)
 		}
 		if _, isBool := f.(*cli.BoolFlag); isBool && !hasValue {
 			value, hasValue = "true", true
 		}
 		if !hasValue {
 			if i+1 >= len(in) {
-				return nil, exit.Setupf("flag needs an argument: %s", a)
+				return nil, exit.Usagef(c, "flag needs an argument: %s", a)
 			}
 			i++
 			value = in[i]
 		}
 		if err := c.Set(name, value); err != nil {
-			return nil, exit.Setupf("invalid value %q for flag -%s: %v", value, name, err)
+			return nil, exit.Usagef(c, "invalid value %q for flag -%s: %v", value, name, err)
 		}
 	}
+	if _, ok := lookupFlag(c.Command, "version").(*cli.StringFlag); ok && c.String("version") != "" && !licfile.ValidVersion(c.String("version")) {
+		v := c.String("version")
+		// A usage error, found before asking a server (which refuses it too).
+		return nil, exit.Usagef(c, "invalid value %q for flag --version: want major.minor, as 2.0", v)
+	}
 	if len(pos) < min || len(pos) > max {
-		return nil, exit.Setupf("usage: %s %s %s (see --help)", c.App.Name, c.Command.Name, names)
+		return nil, exit.Usagef(c, "usage: %s %s %s", c.App.Name, c.Command.Name, names)
 	}
 	return pos, nil
 }

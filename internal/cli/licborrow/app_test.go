@@ -49,6 +49,10 @@ func TestUsageErrors(t *testing.T) {
 		{"list with an argument", []string{"list", "x"}, "usage:"},
 		{"grace with two", []string{"grace", "a", "b"}, "usage:"},
 		{"unknown command", []string{"lend"}, `unknown command "lend"`},
+		{"version not major.minor", []string{"checkout", "cad_pro", "--version", "2", "--server", "x:1"},
+			`invalid value "2" for flag --version: want major.minor, as 2.0 (run 'licborrow checkout --help' for usage)`},
+		{"version before the feature", []string{"borrow", "--version", "two", "solver", "--hours", "2", "--server", "x:1"}, `invalid value "two" for flag --version`},
+		{"bad flag says where the usage is", []string{"return", "--nope"}, "(run 'licborrow return --help' for usage)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

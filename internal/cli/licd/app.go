@@ -1,5 +1,6 @@
 // Package licd is the licd command: `serve`, `demo`, `hostid` and
-// `token-key`.
+// `token-key`; `token`, and the admin commands `reload`, `stop` and
+// `backup` that talk to a running licd.
 package licd
 
 import (
@@ -28,6 +29,10 @@ func App() *cli.App {
 			demoCommand(),
 			hostidCommand(),
 			tokenKeyCommand(),
+			tokenCommand(),
+			reloadCommand(),
+			stopCommand(),
+			backupCommand(),
 		},
 	}
 }

@@ -92,7 +92,7 @@ func superviseHAL(ctx context.Context, set *halSet, dir string) error {
 func halDemoFlags(c *cli.Context) ([]string, error) {
 	for _, name := range []string{"listen", "tls-cert", "tls-key", "pprof"} {
 		if c.IsSet(name) {
-			return nil, exit.Setupf("--%s does not apply to licd demo --hal: the nodes take free loopback ports (see --help)", name)
+			return nil, exit.Usagef(c, "--%s does not apply to licd demo --hal: the nodes take free loopback ports", name)
 		}
 	}
 	if _, err := configFrom(c); err != nil { // the checks serve makes, before the nodes start

@@ -27,13 +27,13 @@ func serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "serve",
 		Usage: "serve signed license files",
-		Flags: append([]cli.Flag{
+		Flags: withEnv(append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "license", Usage: "signed license `FILE` (repeat for several)", Required: true},
 			&cli.StringFlag{Name: "vendor-pub", Usage: "vendor public key `FILE` that signed the licenses", Required: true},
 			&cli.StringFlag{Name: "data", Value: "licd-data", Usage: "`DIR` for the database and the server's token key"},
-			&cli.StringFlag{Name: "admin-token-file", Usage: "`FILE` holding the token for admin remove and reload"},
+			&cli.StringFlag{Name: "admin-token-file", Usage: "`FILE` holding the admin token (see licd token): enables remove, reload, stop and backup"},
 			&cli.StringFlag{Name: "options", Usage: "options `FILE`: RESERVE, MAX, INCLUDE, EXCLUDE, TIMEOUT rules (re-read on reload)"},
-		}, append(runFlags(), halFlags()...)...),
+		}, append(append(runFlags(), halFlags()...), logFileFlags()...)...)),
 		Action: func(c *cli.Context) error {
 			pub, err := licfile.ReadPublicKey(c.String("vendor-pub"))
 			if err != nil {
@@ -128,14 +128,17 @@ func configFrom(c *cli.Context) (server.Config, error) {
 		return server.Config{}, exit.Setupf("--log-level %q: use debug, info, warn or error", c.String("log-level"))
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler
-	switch c.String("log-format") {
-	case "text":
-		h = slog.NewTextHandler(Stderr, opts)
-	case "json":
-		h = slog.NewJSONHandler(Stderr, opts)
-	default:
-		return server.Config{}, exit.Setupf("--log-format %q: use text or json", c.String("log-format"))
+	format := c.String("log-format")
+	if format != "text" && format != "json" {
+		return server.Config{}, exit.Setupf("--log-format %q: use text or json", format)
+	}
+	out, err := logWriter(c)
+	if err != nil {
+		return server.Config{}, err
+	}
+	var h slog.Handler = slog.NewTextHandler(out, opts)
+	if format == "json" {
+		h = slog.NewJSONHandler(out, opts)
 	}
 	if (c.String("tls-cert") == "") != (c.String("tls-key") == "") {
 		return server.Config{}, exit.Setupf("--tls-cert and --tls-key go together")
@@ -150,10 +153,14 @@ func configFrom(c *cli.Context) (server.Config, error) {
 }
 
 // run starts the server, prints where it listens (then banner, if any), and
-// serves until ctx ends or SIGINT/SIGTERM; SIGHUP reloads the licenses
-// and the options file.
+// serves until ctx ends, SIGINT/SIGTERM or licd stop; SIGHUP reloads the
+// licenses and the options file.
 func run(ctx context.Context, cfg server.Config, listen, cert, key string, banner func(addr string)) error {
 	heapfloor.Keep(heapFloor)
+	// licd stop (POST /v1/admin/stop) ends ctx: the same shutdown as SIGTERM.
+	ctx, adminStop := context.WithCancel(ctx)
+	defer adminStop()
+	cfg.OnStop = adminStop
 	tuner := maxProcsTuner(cfg.Logger)
 	if tuner != nil {
 		cfg.Boost = tuner.Boost

@@ -23,6 +23,7 @@ func tokenKeyCommand() *cli.Command {
 			"license lists the three keys in role order) or copy one server.key to all three.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "data", Value: "licd-data", Usage: "`DIR` that licd serve --data uses"},
+			&cli.BoolFlag{Name: "json", Usage: `print {"token_key": KEY, "created": true|false} as JSON`},
 		},
 		Action: func(c *cli.Context) error {
 			dir := c.String("data")
@@ -33,6 +34,9 @@ func tokenKeyCommand() *cli.Command {
 			key, err := token.LoadKey(dir)
 			if err != nil {
 				return exit.WithCode(exit.Setup, err)
+			}
+			if c.Bool("json") {
+				return printJSON(map[string]any{"token_key": token.PublicText(key), "created": errors.Is(statErr, fs.ErrNotExist)})
 			}
 			if errors.Is(statErr, fs.ErrNotExist) {
 				fmt.Fprintf(Stderr, "licd: made a new token key in %s.key\n", token.KeyPrefix(dir))

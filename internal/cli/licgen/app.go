@@ -59,7 +59,7 @@ func newApp(e *env) *cli.App {
 // command is unknown. Either way licgen exits 2.
 func usage(c *cli.Context) error {
 	if c.Args().Present() {
-		return exit.Setupf("unknown command %q (see licgen --help)", c.Args().First())
+		return exit.Usagef(c, "unknown command %q", c.Args().First())
 	}
 	if err := cli.ShowAppHelp(c); err != nil {
 		return err
@@ -70,8 +70,8 @@ func usage(c *cli.Context) error {
 // withUsageErrors makes a bad flag exit 2 with one line, instead of
 // printing the command's whole help.
 func withUsageErrors(c *cli.Command) *cli.Command {
-	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-		return exit.Setupf("%s: %v (see licgen %s --help)", c.Name, err, c.Name)
+	c.OnUsageError = func(ctx *cli.Context, err error, _ bool) error {
+		return exit.Usagef(ctx, "%s: %v", c.Name, err)
 	}
 	return c
 }
@@ -83,7 +83,7 @@ func fileArg(c *cli.Context, what string) (string, error) {
 	case len(args) == 1:
 		return args[0], nil
 	case len(args) == 0:
-		return "", exit.Setupf("%s: missing the %s argument (see licgen %s --help)", c.Command.Name, what, c.Command.Name)
+		return "", exit.Usagef(c, "%s: missing the %s argument", c.Command.Name, what)
 	}
 	for _, a := range args[1:] {
 		if strings.HasPrefix(a, "-") {
@@ -108,6 +108,14 @@ func (e *env) problems(c *cli.Context, err error, path, outcome string) error {
 	var list licfile.ErrorList
 	if !errors.As(err, &list) {
 		return exit.Setupf("%s: %w", c.Command.Name, err)
+	}
+	if c.Bool("json") { // the problems as details of a JSON error
+		details := make([]string, len(list))
+		for i, p := range list {
+			details[i] = fmt.Sprint(p)
+		}
+		return &exit.Error{Code: exit.Refused, Details: details,
+			Err: fmt.Errorf("%s: %s; %s", path, count(len(list), "problem"), outcome)}
 	}
 	for _, p := range list {
 		fmt.Fprintln(e.stderr, p)

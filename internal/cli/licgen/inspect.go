@@ -3,6 +3,7 @@ package licgen
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/urfave/cli/v2"
 
@@ -58,6 +59,11 @@ func (i *inspectCmd) run(c *cli.Context) error {
 		fmt.Fprintf(i.stdout, "%s: %s, rules ok (signatures not checked: use licgen verify)\n", path, count(len(f.Features), "feature"))
 		return writeTable(i.stdout, f, i.now(), true)
 	}
+	return writeJSON(i.stdout, featuresJSON(f))
+}
+
+// featuresJSON is f's features as inspect and verify --json print them.
+func featuresJSON(f *licfile.File) []featureJSON {
 	out := make([]featureJSON, len(f.Features))
 	for n, ft := range f.Features {
 		out[n] = featureJSON{
@@ -71,9 +77,14 @@ func (i *inspectCmd) run(c *cli.Context) error {
 			out[n].Start = &ft.Start
 		}
 	}
-	enc := json.NewEncoder(i.stdout)
+	return out
+}
+
+// writeJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return enc.Encode(v)
 }
 
 func orEmpty(s []string) []string {

@@ -25,6 +25,7 @@ func (k *keygenCmd) command() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Usage: "write `PREFIX`.key and PREFIX.pub"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing key pair"},
+			&cli.BoolFlag{Name: "json", Usage: "print the result, or the error, as JSON"},
 		},
 		Action: k.run,
 	}
@@ -47,6 +48,9 @@ func (k *keygenCmd) run(c *cli.Context) error {
 		return exit.Refusedf("keygen: %w", err)
 	case err != nil:
 		return exit.Setupf("keygen: %w", err)
+	}
+	if c.Bool("json") {
+		return writeJSON(k.stdout, map[string]string{"private_key": prefix + ".key", "public_key": prefix + ".pub"})
 	}
 	fmt.Fprintf(k.stdout, "wrote %s.key  private signing key (mode 0600): keep it secret, never ship it\n", prefix)
 	fmt.Fprintf(k.stdout, "wrote %s.pub  public key: give it to licd with --vendor-pub\n", prefix)

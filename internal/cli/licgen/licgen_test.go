@@ -196,7 +196,7 @@ func TestSetupErrors(t *testing.T) {
 		{"no --out", []string{"keygen"}, "licgen: keygen: --out is required"},
 		{"--out with extension", []string{"keygen", "--out", "v.key"}, "licgen: keygen: --out is a prefix: --out v writes v.key and v.pub"},
 		{"no such directory", []string{"keygen", "--out", "no/such/v"}, "licgen: keygen: write no/such/v.key: no such file or directory"},
-		{"unknown command", []string{"frobnicate"}, `licgen: unknown command "frobnicate" (see licgen --help)`},
+		{"unknown command", []string{"frobnicate"}, `licgen: unknown command "frobnicate" (run 'licgen --help' for usage)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,7 +250,11 @@ func TestInspect(t *testing.T) {
 	}
 
 	os.WriteFile("bad.lic", []byte("FEATURE x {\n}\n"), 0o644)
-	run(t, "inspect", "--json", "bad.lic").want(t, 1, "bad.lic:1: feature x: VENDOR: missing")
+	run(t, "inspect", "bad.lic").want(t, 1, "bad.lic:1: feature x: VENDOR: missing")
+	// With --json the problems are the details of a JSON error, on stdout.
+	if r = run(t, "inspect", "--json", "bad.lic"); r.code != 1 || !strings.Contains(r.stdout, `"details":["bad.lic:1: feature x: VENDOR: missing`) {
+		t.Errorf("inspect --json of a bad file: exit %d, stdout %s", r.code, r.stdout)
+	}
 }
 
 func TestVersion(t *testing.T) {

@@ -24,6 +24,7 @@ func (s *signCmd) command() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "key", Usage: "the vendor's private key `FILE` (PREFIX.key from licgen keygen)"},
 			&cli.StringFlag{Name: "out", Usage: "write the signed license to `FILE` instead of stdout"},
+			&cli.BoolFlag{Name: "json", Usage: "print what was written, or the error, as JSON (with --out)"},
 		},
 		Action: s.run,
 	}
@@ -36,6 +37,9 @@ func (s *signCmd) run(c *cli.Context) error {
 	}
 	if err := required(c, "key", "the vendor's private key file, as in --key vendor.key"); err != nil {
 		return err
+	}
+	if c.Bool("json") && c.String("out") == "" {
+		return exit.Usagef(c, "sign: --json needs --out: without it the signed license is the output")
 	}
 	key, err := licfile.ReadPrivateKey(c.String("key"))
 	if err != nil {
@@ -60,6 +64,12 @@ func (s *signCmd) run(c *cli.Context) error {
 	f, err := licfile.Parse(out, signed)
 	if err != nil {
 		return fmt.Errorf("signed output does not parse: %w", err) // a bug in licfile
+	}
+	if c.Bool("json") {
+		return writeJSON(s.stdout, struct {
+			File     string `json:"file"`
+			Features int    `json:"features"`
+		}{out, len(f.Features)})
 	}
 	fmt.Fprintf(s.stdout, "wrote %s: %s signed\n", out, count(len(f.Features), "feature"))
 	return nil

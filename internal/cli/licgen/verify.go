@@ -22,6 +22,7 @@ func (v *verifyCmd) command() *cli.Command {
 			"line and exits 1.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "pub", Usage: "the vendor's public key `FILE` (PREFIX.pub from licgen keygen)"},
+			&cli.BoolFlag{Name: "json", Usage: "print the verified features, or the problems, as JSON"},
 		},
 		Action: v.run,
 	}
@@ -49,6 +50,14 @@ func (v *verifyCmd) run(c *cli.Context) error {
 			return exit.Refusedf("%s", licfile.WrongKeyMessage(pubPath, file))
 		}
 		return v.problems(c, err, path, "the license is not valid")
+	}
+	if c.Bool("json") {
+		return writeJSON(v.stdout, struct {
+			File     string        `json:"file"`
+			Valid    bool          `json:"valid"`
+			Pub      string        `json:"pub"`
+			Features []featureJSON `json:"features"`
+		}{path, true, pubPath, featuresJSON(f)})
 	}
 	fmt.Fprintf(v.stdout, "%s: valid, %s, every signature verifies with %s\n", path, count(len(f.Features), "feature"), pubPath)
 	return writeTable(v.stdout, f, v.now(), false)

@@ -65,5 +65,5 @@ func isTerminal(w io.Writer) bool {
 
 // usage is a usage error: exit status 2.
 func usage(format string, args ...any) error {
-	return exit.Setupf(format+" (see --help)", args...)
+	return exit.UsageIn("licstat", format, args...)
 }

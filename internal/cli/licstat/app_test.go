@@ -146,18 +146,21 @@ func TestServerFromEnv(t *testing.T) {
 
 func TestUnreachable(t *testing.T) {
 	addr := closedAddr(t)
-	for _, mode := range []string{"--json", "--once"} {
-		t.Run(mode, func(t *testing.T) {
-			code, out, errOut := runApp(t, "--server", addr, mode)
-			want := "licstat: cannot reach license server " + addr + ": connection refused\n"
-			if code != 1 || errOut != want || out != "" {
-				t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and %q", code, out, errOut, want)
+	msg := "cannot reach license server " + addr + ": connection refused"
+	for _, tc := range []struct{ mode, stdout, stderr string }{
+		{"--json", `{"error":{"code":"refused","message":"` + msg + `"}}` + "\n", ""}, // with --json the error is JSON too
+		{"--once", "", "licstat: " + msg + "\n"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			code, out, errOut := runApp(t, "--server", addr, tc.mode)
+			if code != 1 || errOut != tc.stderr || out != tc.stdout {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 1, %q and %q", code, out, errOut, tc.stdout, tc.stderr)
 			}
 		})
 	}
 	t.Run("several", func(t *testing.T) {
 		other := closedAddr(t)
-		_, _, errOut := runApp(t, "--server", addr+","+other, "--json")
+		_, _, errOut := runApp(t, "--server", addr+","+other, "--once")
 		want := "licstat: cannot reach any license server (" + addr + ": connection refused; " + other + ": connection refused)\n"
 		if errOut != want {
 			t.Errorf("stderr %q, want %q", errOut, want)
@@ -171,10 +174,14 @@ func TestRefused(t *testing.T) {
 		json.NewEncoder(w).Encode(wire.ErrorReply{Error: wire.Errorf(wire.CodeNoQuorum, "1 of 3 nodes up")})
 	}))
 	defer srv.Close()
-	code, _, errOut := runApp(t, "--server", srv.URL, "--json")
+	code, _, errOut := runApp(t, "--server", srv.URL, "--once")
 	want := "licstat: license server " + srv.URL + " refused the status request: no_quorum: 1 of 3 nodes up\n"
 	if code != 1 || errOut != want {
 		t.Errorf("exit %d, stderr %q; want 1, %q", code, errOut, want)
+	}
+	code, out, _ := runApp(t, "--server", srv.URL, "--json")
+	if code != 1 || !strings.HasPrefix(out, `{"error":{"code":"no_quorum","message":"license server `) {
+		t.Errorf("--json: exit %d, stdout %q; want 1 and a JSON error no_quorum", code, out)
 	}
 }
 
@@ -186,10 +193,9 @@ func TestUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"both modes", []string{"--json", "--once"}, "licstat: --json and --once cannot be used together (see --help)\n"},
-		{"argument", []string{"cad_pro"}, "licstat: unexpected argument \"cad_pro\" (see --help)\n"},
-		{"unknown flag", []string{"--bogus"}, "licstat: flag provided but not defined: -bogus (see --help)\n"},
-		{"empty server", []string{"--server", " ", "--json"}, "licstat: --server is empty (see --help)\n"},
+		{"argument", []string{"cad_pro"}, "licstat: unexpected argument \"cad_pro\" (run 'licstat --help' for usage)\n"},
+		{"unknown flag", []string{"--bogus"}, "licstat: flag provided but not defined: -bogus (run 'licstat --help' for usage)\n"},
+		{"empty server", []string{"--server", " ", "--once"}, "licstat: --server is empty (run 'licstat --help' for usage)\n"},
 		{"missing token file", []string{"--admin-token-file", filepath.Join(t.TempDir(), "nope")}, "licstat: read admin token: open "},
 		{"empty token file", []string{"--admin-token-file", empty}, "licstat: admin token file " + empty + " is empty\n"},
 	}
@@ -200,6 +206,11 @@ func TestUsage(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit 2 and %q", code, errOut, tt.want)
 			}
 		})
+	} // With --json the usage error is JSON, on stdout.
+	code, out, errOut := runApp(t, "--json", "--once")
+	want := `{"error":{"code":"usage","message":"--json and --once cannot be used together (run 'licstat --help' for usage)"}}` + "\n"
+	if code != 2 || out != want || errOut != "" {
+		t.Errorf("--json --once: exit %d, stdout %q, stderr %q; want exit 2 and %q", code, out, errOut, want)
 	}
 }
 

@@ -33,7 +33,7 @@ func fetchStatus(ctx context.Context, servers []string) (*wire.Status, string, e
 		}
 		var we *wire.Error
 		if errors.As(err, &we) {
-			return nil, addr, exit.Refusedf("license server %s refused the status request: %s", addr, we)
+			return nil, addr, exit.Refusedf("license server %s refused the status request: %w", addr, we)
 		}
 		failures = append(failures, fmt.Sprintf("%s: %s", addr, feed.Reason(err)))
 	}
