@@ -49,6 +49,15 @@ func TestPageOfAHALSet(t *testing.T) {
 		t.Fatalf("checkout: %v", err)
 	}
 
+	// #2 may serve first, and hands the service back once #1 has caught
+	// up: wait for that, so that the serving node stays the same below.
+	node1 := &site{addr: files.Clients[0]}
+	for deadline := time.Now().Add(60 * time.Second); !node1.status(t).Server.Serving; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("node #1 did not serve within 60s")
+		}
+	}
+
 	b := startBrowser(t, 1280, 900)
 	b.navigate("http://" + files.Clients[2] + "/")
 	b.waitFor("ann's checkout and a serving node", `document.body.dataset.state === "live" &&
