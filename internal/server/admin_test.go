@@ -139,7 +139,7 @@ func TestMetrics(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	for _, want := range []string{
 		`floatlic_licenses_in_use{feature="solver"} 1`,
-		`floatlic_denials_total{code="unknown_feature"} 1`,
+		`floatlic_denials_total{feature="",code="unknown_feature"} 1`,
 		`floatlic_requests_total{path="/v1/checkout",status="200"} 1`,
 		`floatlic_request_duration_seconds_count{path="/v1/checkout"} 2`,
 		`process_resident_memory_bytes`,

@@ -50,7 +50,7 @@ func TestRepeatedDenialsAreSummarised(t *testing.T) {
 	if got := len(logs.lines("level=WARN")); got != 3 {
 		t.Fatalf("%d warning lines for %d denials, want 3:\n%s", got, denied+1, strings.Join(logs.lines(""), "\n"))
 	}
-	if m := metricsText(t, s.Addr); !strings.Contains(m, fmt.Sprintf(`floatlic_denials_total{code="count_exhausted"} %d`, denied+1)) {
+	if m := metricsText(t, s.Addr); !strings.Contains(m, fmt.Sprintf(`floatlic_denials_total{feature="solver",code="count_exhausted"} %d`, denied+1)) {
 		t.Fatalf("metrics do not count every denial:\n%s", m)
 	}
 }

@@ -347,6 +347,7 @@ func (s *Server) reloadAll(why string) (wire.ReloadReply, error) {
 		return reply, res.Err
 	}
 	s.warnTokens(features)
+	s.warnExpiry(features, s.clock.Now())
 	s.mu.Lock()
 	s.local, s.localPolicy = features, rules
 	s.mu.Unlock()

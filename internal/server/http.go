@@ -36,6 +36,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+wire.PathBackup, s.backup)
 	mux.Handle("GET "+wire.PathStatus, s.boosted(s.jsonHandler(wire.PathStatus, nil, s.status)))
 	mux.HandleFunc("GET "+wire.PathEvents, s.events)
+	mux.Handle("GET "+wire.PathReport, s.reportHandler())
 	mux.HandleFunc("GET "+wire.PathMetrics, s.serveMetrics)
 	mux.HandleFunc("GET "+wire.PathHealthz, s.healthz)
 	page := web.Handler() // the status page: exactly "/", and its files

@@ -36,8 +36,11 @@ var bucketBounds = func() []time.Duration {
 type metrics struct {
 	mu      sync.Mutex
 	paths   map[string]*pathMetrics // set up by route registration, read-only after
-	denials map[string]uint64       // under mu
+	denials map[denialKey]uint64    // under mu
 }
+
+// denialKey labels a denial counter.
+type denialKey struct{ feature, code string }
 
 // pathMetrics are one endpoint's request counts by status and its latency
 // histogram.
@@ -49,7 +52,7 @@ type pathMetrics struct {
 }
 
 func newMetrics() *metrics {
-	return &metrics{paths: map[string]*pathMetrics{}, denials: map[string]uint64{}}
+	return &metrics{paths: map[string]*pathMetrics{}, denials: map[denialKey]uint64{}}
 }
 
 // path returns path's counters, making them on first use. Call it while
@@ -79,9 +82,14 @@ func (pm *pathMetrics) observe(status int, d time.Duration) {
 	pm.n.Add(1)
 }
 
-func (m *metrics) deny(code string) {
+// deny counts a denial. An unknown feature's name is not a label: any
+// client could make up names without end, so those count under "".
+func (m *metrics) deny(feature, code string) {
+	if code == wire.CodeUnknownFeature {
+		feature = ""
+	}
 	m.mu.Lock()
-	m.denials[code]++
+	m.denials[denialKey{feature, code}]++
 	m.mu.Unlock()
 }
 
@@ -104,6 +112,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 	for _, f := range st.Features {
 		fmt.Fprintf(&b, "floatlic_grace_in_use{feature=%q} %d\n", f.Name, f.Grace)
 	}
+	writeExpiry(&b, s.engine.Features(), s.clock.Now())
 	gauge(&b, "floatlic_sessions", "Live client sessions.")
 	fmt.Fprintf(&b, "floatlic_sessions %d\n", s.engine.Sessions())
 	if s.hal != nil {
@@ -170,9 +179,18 @@ func gauge(b *strings.Builder, name, help string) {
 func (m *metrics) write(b *strings.Builder) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	fmt.Fprintf(b, "# HELP floatlic_denials_total Refused checkouts and borrows by code.\n# TYPE floatlic_denials_total counter\n")
-	for _, code := range sortedKeys(m.denials) {
-		fmt.Fprintf(b, "floatlic_denials_total{code=%q} %d\n", code, m.denials[code])
+	// The feature label came with usage reports; sum by (code) gives the
+	// series that had the code alone.
+	fmt.Fprintf(b, "# HELP floatlic_denials_total Refused checkouts and borrows by feature and code.\n# TYPE floatlic_denials_total counter\n")
+	keys := make([]denialKey, 0, len(m.denials))
+	for k := range m.denials {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].feature < keys[j].feature || keys[i].feature == keys[j].feature && keys[i].code < keys[j].code
+	})
+	for _, k := range keys {
+		fmt.Fprintf(b, "floatlic_denials_total{feature=%q,code=%q} %d\n", k.feature, k.code, m.denials[k])
 	}
 	paths := sortedKeys(m.paths)
 	fmt.Fprintf(b, "# HELP floatlic_requests_total Requests by path and HTTP status.\n# TYPE floatlic_requests_total counter\n")

@@ -107,6 +107,7 @@ type Server struct {
 	broker         *broker
 	metrics        *metrics
 	denials        *denyLog
+	expiry         expiryLog
 	http           *http.Server
 	hal            *hal.Node         // nil on a single node
 	local          []*engine.Feature // the features of this node's own license files
@@ -174,6 +175,7 @@ func New(cfg Config) (*Server, error) {
 	s.metrics = newMetrics()
 	s.warnTokens(features)
 	s.warnTimeouts(s.localPolicy)
+	s.warnExpiry(features, s.clock.Now())
 	s.denials = newDenyLog(s.log, cfg.DenyLogInterval)
 	s.engine, err = engine.Open(s.store, features, engine.Config{Lease: cfg.Lease, OnHealth: s.onHealth,
 		RestartFloor: RestartFloor(cfg.HeartbeatInterval), ClockTolerance: cfg.ClockTolerance, OnWindback: s.onWindback,
@@ -322,6 +324,7 @@ func (s *Server) reaper() {
 		s.engine.Health() // notices a database file removed while nothing is written
 		now := s.clock.Now()
 		s.denials.flush(now)
+		s.warnExpiryDaily(now)
 		if s.serving() { // on a HAL set, only the serving node knows the leases
 			s.reap(now)
 			s.reapIdle(now)
@@ -417,7 +420,7 @@ func (s *Server) onEvents(evs []wire.Event) {
 	for _, e := range evs {
 		s.logEvent(e)
 		if e.Kind == wire.EventDeny {
-			s.metrics.deny(e.Code)
+			s.metrics.deny(e.Feature, e.Code)
 		}
 	}
 	s.broker.publish(evs)

@@ -33,7 +33,7 @@ func App() *cli.App {
 		HideHelpCommand: true,
 		Flags:           flags(),
 		Action:          run,
-		Commands:        []*cli.Command{removeCommand()},
+		Commands:        []*cli.Command{removeCommand(), reportCommand()},
 		Description: "Without --json or --once, licstat shows a live view that follows the\n" +
 			"server's events (press ? for its keys). When stdout is not a terminal it\n" +
 			"prints the --once report instead.\n\n" +
