@@ -26,7 +26,7 @@ func requireGolden(t *testing.T, view string) {
 
 func TestGoldenViews(t *testing.T) {
 	sizes := [][2]int{{80, 24}, {160, 40}}
-	names := []string{"features", "checkouts", "borrows", "grace", "servers", "events", "queue"}
+	names := []string{"features", "checkouts", "borrows", "grace", "servers", "events", "queue", "usage"}
 	for _, sz := range sizes {
 		for i, name := range names {
 			t.Run(fmt.Sprintf("%dx%d/%s", sz[0], sz[1], name), func(t *testing.T) {

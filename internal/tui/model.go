@@ -71,7 +71,7 @@ func New(opts Options) *Model {
 	c := common.New(common.NewStyles(opts.Renderer), opts.Loc)
 	m := &Model{c: c, opts: opts, checkouts: views.Checkouts(c)}
 	m.views = []views.View{views.Features(c), m.checkouts, views.Borrows(c), views.Grace(c), views.Servers(c), views.Events(c),
-		views.Queue(c)}
+		views.Queue(c), views.Usage(c)}
 	m.filter = newFilterBar(c)
 	m.confirm = confirmBar{c: c}
 	m.help = help.New()
@@ -100,6 +100,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case feed.EventsMsg:
 		m.events.add(msg)
 		m.views[viewEvents].SetData(m.data())
+		m.views[viewUsage].SetData(m.data())
 		return m, m.next()
 	case feed.ConnMsg:
 		m.conn = msg
@@ -121,6 +122,8 @@ const (
 	viewGrace
 	viewServers
 	viewEvents
+	viewQueue
+	viewUsage
 )
 
 func (m *Model) next() tea.Cmd {

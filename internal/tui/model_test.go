@@ -22,9 +22,10 @@ func TestSwitchViews(t *testing.T) {
 		{nil, "[1 Features]"},
 		{[]string{"tab"}, "[2 Checkouts]"},
 		{[]string{"tab", "tab", "tab"}, "[4 Grace]"},
-		{[]string{"shift+tab"}, "[7 Queue]"},
+		{[]string{"shift+tab"}, "[8 Usage]"},
 		{[]string{"6", "tab"}, "[7 Queue]"},
-		{[]string{"7", "tab"}, "[1 Features]"},
+		{[]string{"7", "tab"}, "[8 Usage]"},
+		{[]string{"8", "tab"}, "[1 Features]"},
 		{[]string{"5"}, "[5 Servers]"},
 		{[]string{"3", "shift+tab"}, "[2 Checkouts]"},
 	}

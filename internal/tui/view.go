@@ -57,19 +57,32 @@ func (m *Model) connView() string {
 	}
 }
 
-// tabsView names the views, with the number that jumps to each.
+// tabsView names the views, with the number that jumps to each. When the
+// tabs do not fit (eight of them in 80 columns), they are drawn closer.
 func (m *Model) tabsView() string {
+	if line := m.tabs(" ", ""); ansi.StringWidth(line) <= m.size.Width {
+		return line
+	}
+	return m.cut(m.tabs("", " "))
+}
+
+// tabs draws the tab labels, each inactive one inside pad, with sep
+// between tabs.
+func (m *Model) tabs(pad, sep string) string {
 	s := m.c.Styles
 	var b strings.Builder
 	for i, v := range m.views {
+		if i > 0 {
+			b.WriteString(sep)
+		}
 		label := fmt.Sprintf("%d %s", i+1, v.Name())
 		if i == m.active {
 			b.WriteString(s.TabActive.Render("[" + label + "]"))
 		} else {
-			b.WriteString(s.TabInactive.Render(" " + label + " "))
+			b.WriteString(s.TabInactive.Render(pad + label + pad))
 		}
 	}
-	return m.cut(b.String())
+	return b.String()
 }
 
 // infoView summarises the active view, or says plainly that the server

@@ -133,3 +133,21 @@ func Expiry(expire string, now time.Time) Tone {
 		return Normal
 	}
 }
+
+// ExpiresIn is what the EXPIRES cell adds to a license's EXPIRE value
+// within 30 days of its end: " in 12d", or " in 5h" on its last day; ""
+// otherwise (and once expired: the tone says that).
+func ExpiresIn(expire string, now time.Time) string {
+	day, err := time.Parse(time.DateOnly, expire)
+	if err != nil {
+		return ""
+	}
+	left := day.Add(24 * time.Hour).Sub(now)
+	switch {
+	case left <= 0 || left >= 30*24*time.Hour:
+		return ""
+	case left < 24*time.Hour:
+		return fmt.Sprintf(" in %dh", int((left+time.Hour-1)/time.Hour))
+	}
+	return fmt.Sprintf(" in %dd", int(left/(24*time.Hour)))
+}

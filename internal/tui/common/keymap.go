@@ -8,7 +8,7 @@ type KeyMap struct {
 	Help     key.Binding
 	NextView key.Binding
 	PrevView key.Binding
-	JumpView key.Binding // 1..7
+	JumpView key.Binding // 1..8
 	Up       key.Binding
 	Down     key.Binding
 	PageUp   key.Binding
@@ -36,7 +36,7 @@ func DefaultKeyMap() KeyMap {
 		Help:     b("?", "help", "?"),
 		NextView: b("tab", "next view", "tab"),
 		PrevView: b("shift+tab", "previous view", "shift+tab"),
-		JumpView: b("1-7", "go to view", "1", "2", "3", "4", "5", "6", "7"),
+		JumpView: b("1-8", "go to view", "1", "2", "3", "4", "5", "6", "7", "8"),
 		Up:       b("↑/k", "up", "up", "k"),
 		Down:     b("↓/j", "down", "down", "j"),
 		PageUp:   b("pgup/b", "page up", "pgup", "b"),

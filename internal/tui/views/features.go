@@ -2,6 +2,7 @@ package views
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/floatlic/floatlic/internal/tui/common"
 	"github.com/floatlic/floatlic/internal/tui/table"
@@ -49,9 +50,13 @@ func Features(c *common.Common) *List[wire.FeatureStatus] {
 				compare: func(a, b wire.FeatureStatus) int { return a.Grace - b.Grace },
 			},
 			{
-				Column: table.Column{Title: "EXPIRES", Width: 10, Flex: 1, Max: 12},
+				Column: table.Column{Title: "EXPIRES", Width: 10, Flex: 1, Max: 18},
 				cell: func(f wire.FeatureStatus, c cellCtx) table.Cell {
-					return toned(f.Expires, common.Expiry(f.Expires, c.now))
+					s := f.Expires + common.ExpiresIn(f.Expires, c.now)
+					if c.width > 0 && len(s) > c.width { // narrow: the days left say more than the date
+						s = strings.TrimSpace(common.ExpiresIn(f.Expires, c.now))
+					}
+					return toned(s, common.Expiry(f.Expires, c.now))
 				},
 				compare: func(a, b wire.FeatureStatus) int { return byString(a.Expires, b.Expires) },
 			},
