@@ -76,6 +76,14 @@ func TestGoldenStates(t *testing.T) {
 			m.Update(feed.StatusMsg{Status: st, Addr: "lic2.example.com:6200"})
 			press(m, "5")
 		}},
+		// The events received reach back 12 minutes only (the server's
+		// replay at connect): the Usage charts are blank before.
+		{"usage-partial", func(m *Model) {
+			m.Update(feed.ConnMsg{State: feed.Live, Addr: "127.0.0.1:6200"})
+			m.Update(feed.StatusMsg{Status: fixtureStatus(), Addr: "127.0.0.1:6200", At: testNow})
+			m.Update(feed.EventsMsg{Instance: fixtureStatus().Server.Instance, Events: fixtureEvents()[6:]})
+			press(m, "7")
+		}},
 		{"many-checkouts", func(m *Model) { m.Update(bigStatus(10000)); press(m, "2", "s", "pgdown", "j") }},
 	}
 	for _, tt := range tests {
