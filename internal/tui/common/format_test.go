@@ -94,3 +94,19 @@ func TestExpiryAndUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestExpiresIn(t *testing.T) {
+	now := time.Date(2026, 12, 19, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct{ expire, want string }{
+		{"2026-12-31", " in 12d"},
+		{"2026-12-19", " in 12h"},
+		{"2027-01-17", " in 29d"},
+		{"2027-01-18", ""}, // 30 days and 12 hours
+		{"2026-12-18", ""}, // expired: the tone says so
+		{"permanent", ""},
+	} {
+		if got := ExpiresIn(c.expire, now); got != c.want {
+			t.Errorf("ExpiresIn(%s) = %q, want %q", c.expire, got, c.want)
+		}
+	}
+}
