@@ -88,14 +88,14 @@ func (r *replay) feature(name string) *featureState {
 func (r *replay) undo(evs []wire.Event) {
 	for i := len(evs) - 1; i >= 0; i-- {
 		e := evs[i]
-		c, ok := changes[e.Kind]
-		if !ok || !r.wanted(e.Feature) {
+		sign, borrow := change(e)
+		if sign == 0 || !r.wanted(e.Feature) {
 			continue
 		}
-		if c.sign > 0 {
+		if sign > 0 {
 			delete(r.held, e.Checkout)
 		} else {
-			r.held[e.Checkout] = holdingOf(e, c.borrow)
+			r.held[e.Checkout] = holdingOf(e, borrow)
 		}
 	}
 }
@@ -170,8 +170,8 @@ func (r *replay) apply(e wire.Event) {
 	if !r.wanted(e.Feature) {
 		return
 	}
-	if c, ok := changes[e.Kind]; ok {
-		r.change(e, c.sign, c.borrow)
+	if sign, borrow := change(e); sign != 0 {
+		r.change(e, sign, borrow)
 		return
 	}
 	switch e.Kind {

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/floatlic/floatlic/internal/wire"
@@ -101,10 +102,29 @@ var changes = map[string]struct {
 	wire.EventRelease:      {-1, false},
 	wire.EventExpire:       {-1, false},
 	wire.EventRemove:       {-1, false},
+	wire.EventTimeout:      {-1, false},
 	wire.EventBorrow:       {+1, true},
 	wire.EventReturn:       {-1, true},
 	wire.EventBorrowExpire: {-1, true},
 }
+
+// change says how e moves licenses: sign +1 out of the pool, -1 back, 0
+// not at all. An admin's remove is a borrow when it revoked one (its
+// detail says so): the kind is the same as for a checkout.
+func change(e wire.Event) (sign int, borrow bool) {
+	c, ok := changes[e.Kind]
+	if !ok {
+		return 0, false
+	}
+	if e.Kind == wire.EventRemove && strings.HasPrefix(e.Detail, revokedBorrow) {
+		return c.sign, true
+	}
+	return c.sign, c.borrow
+}
+
+// revokedBorrow starts the detail of a remove event that revoked a borrow
+// (package engine).
+const revokedBorrow = "borrow revoked"
 
 func holdingOf(e wire.Event, borrow bool) Holding {
 	return Holding{ID: e.Checkout, Feature: e.Feature, User: e.User, Host: e.Host, Count: max(e.Count, 1), Borrow: borrow}

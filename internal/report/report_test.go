@@ -220,3 +220,17 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s differs (run with -update to rewrite it):\n%s", path, got)
 	}
 }
+
+// An options file's TIMEOUT releases a checkout as a checkin does: zed
+// holds cad from before the period (08:00) to the timeout at 10:00.
+func TestTimeoutReleases(t *testing.T) {
+	in := Input{Since: at("09:00"), Until: at("11:00"), Features: []Feature{{"cad", 2}}, Oldest: at("08:00"),
+		Events: []wire.Event{
+			{Seq: 1, Time: at("08:00"), Kind: wire.EventGrant, Feature: "cad", User: "zed", Checkout: "c9", Count: 1},
+			{Seq: 2, Time: at("10:00"), Kind: wire.EventTimeout, Feature: "cad", User: "zed", Checkout: "c9", Count: 1},
+		}}
+	got := Compute(in)
+	if f := got.Features[0]; f.Hours != 1 || f.Average != 0.5 || !reflect.DeepEqual(got.Usage, []wire.UsageRow{{Key: "zed", Hours: 1}}) {
+		t.Errorf("cad %+v, usage %+v", f, got.Usage)
+	}
+}

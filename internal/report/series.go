@@ -25,11 +25,11 @@ func Series(feature string, used int, at time.Time, evs []wire.Event, to time.Ti
 		return out
 	}
 	delta := func(e wire.Event) int {
-		c, ok := changes[e.Kind]
-		if !ok || e.Feature != feature {
+		sign, _ := change(e)
+		if e.Feature != feature {
 			return 0
 		}
-		return c.sign * max(e.Count, 1)
+		return sign * max(e.Count, 1)
 	}
 	level := used
 	for _, e := range evs {

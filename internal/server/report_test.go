@@ -148,3 +148,37 @@ func TestExpiryWarnings(t *testing.T) {
 		t.Fatalf("%d warnings for cad_pro after a day, want 2:\n%s", n, log.String())
 	}
 }
+
+// A borrow the admin revokes is a borrow in the report, also when it was
+// made before the period (the report then knows it from the remove event
+// alone). ann borrows solver at T, the admin revokes it at T+1h, the
+// report is asked for at T+2h.
+func TestReportOfRevokedBorrow(t *testing.T) {
+	fc := clock.NewFake(epoch)
+	s := servertest.Start(t, servertest.Options{Clock: fc, HeartbeatInterval: time.Hour, Lease: 10 * time.Hour})
+	start := fc.Now()
+	var br wire.BorrowReply
+	if _, err := post(t, s.Addr, wire.PathBorrow, wire.BorrowRequest{Client: newClient("ann"), RequestID: "b1", Feature: "solver", Hours: 4}, &br); err != nil {
+		t.Fatal(err)
+	}
+	fc.Advance(time.Hour)
+	if code, body := adminPost(t, s.Addr, wire.PathRemove, s.AdminToken, wire.RemoveRequest{BorrowID: br.BorrowID}); code != http.StatusOK {
+		t.Fatalf("revoke: %d %s", code, body)
+	}
+	fc.Advance(time.Hour)
+	for _, c := range []struct {
+		since time.Time
+		want  wire.BorrowUse
+	}{
+		{start, wire.BorrowUse{Feature: "solver", User: "ann", Borrows: 1, Hours: 1}},
+		{start.Add(30 * time.Minute), wire.BorrowUse{Feature: "solver", User: "ann", Hours: 0.5}},
+	} {
+		rep, werr := getReport(t, s.Addr, url.Values{"since": {c.since.Format(time.RFC3339)}, "feature": {"solver"}})
+		if werr != nil {
+			t.Fatal(werr)
+		}
+		if !reflect.DeepEqual(rep.Borrows, []wire.BorrowUse{c.want}) || len(rep.Usage) != 0 {
+			t.Errorf("since %s: borrows %+v, usage %+v; want %+v and no checkouts", c.since, rep.Borrows, rep.Usage, c.want)
+		}
+	}
+}
