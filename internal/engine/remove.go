@@ -91,6 +91,7 @@ func (e *Engine) revokeBorrow(t *txn, r Remove) Result {
 	}
 	info := wire.BorrowInfo{ID: b.ID, Feature: b.Feature, User: b.User, Host: b.Host, Since: b.Since, Expires: b.Expires}
 	e.dropBorrow(t, b, wire.EventRemove, r.Now)
+	// package report tells a revoked borrow from a removed checkout by this prefix
 	t.events[len(t.events)-1].Detail = "borrow revoked " + r.byDetail()
 	return Result{Reply: wire.RemoveReply{Borrow: &info}}
 }
