@@ -82,7 +82,7 @@ func TestGoldenStates(t *testing.T) {
 			m.Update(feed.ConnMsg{State: feed.Live, Addr: "127.0.0.1:6200"})
 			m.Update(feed.StatusMsg{Status: fixtureStatus(), Addr: "127.0.0.1:6200", At: testNow})
 			m.Update(feed.EventsMsg{Instance: fixtureStatus().Server.Instance, Events: fixtureEvents()[6:]})
-			press(m, "7")
+			press(m, "8")
 		}},
 		{"many-checkouts", func(m *Model) { m.Update(bigStatus(10000)); press(m, "2", "s", "pgdown", "j") }},
 	}
