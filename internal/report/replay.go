@@ -16,7 +16,7 @@ type meter struct {
 	acc   time.Duration // level × time, in license-nanoseconds
 }
 
-// set moves the meter to t and changes its level by delta.
+// add moves the meter to t (never back) and changes its level by delta.
 func (m *meter) add(t time.Time, delta int) {
 	if d := t.Sub(m.last); d > 0 {
 		m.acc += time.Duration(m.level) * d
