@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/floatlic/floatlic/internal/store"
@@ -278,14 +277,23 @@ func (e *Engine) holdOf(now time.Time, c wire.Client, feature string) *store.Hol
 	return found
 }
 
+// holdMessage is a held caller's refusal: it names whom the hold is on (a
+// hold by feature alone is on everyone) and who set it.
 func holdMessage(h *store.Hold, feature string) string {
-	who := strings.TrimSuffix(h.User+"@"+h.Host, "@")
-	who = strings.TrimPrefix(who, "@")
+	var of string
+	switch {
+	case h.User != "" && h.Host != "":
+		of = " of " + h.User + "@" + h.Host
+	case h.User != "":
+		of = " of " + h.User
+	case h.Host != "":
+		of = " on host " + h.Host
+	}
 	by := h.By
 	if by == "" {
 		by = "an admin"
 	}
-	return "the licenses of " + feature + " of " + who + " were removed by " + by +
+	return "the licenses of " + feature + of + " were removed by " + by +
 		", who holds them off it until " + h.Until.UTC().Format(time.RFC3339)
 }
 

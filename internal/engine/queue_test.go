@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/store"
 	"github.com/floatlic/floatlic/internal/wire"
 )
 
@@ -338,5 +339,22 @@ func TestCancelGrantedRequest(t *testing.T) {
 	}
 	if in, _ := e.InUse("f"); in != 0 {
 		t.Fatalf("in use %d, want 0", in)
+	}
+}
+
+func TestHoldMessage(t *testing.T) {
+	until := time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		user, host, by, want string
+	}{
+		{"ann", "ws1", "root@adm", "the licenses of f of ann@ws1 were removed by root@adm, who holds them off it until 2026-12-06T05:00:00Z"},
+		{"ann", "", "root@adm", "the licenses of f of ann were removed by root@adm, who holds them off it until 2026-12-06T05:00:00Z"},
+		{"", "ws1", "", "the licenses of f on host ws1 were removed by an admin, who holds them off it until 2026-12-06T05:00:00Z"},
+		{"", "", "root@adm", "the licenses of f were removed by root@adm, who holds them off it until 2026-12-06T05:00:00Z"},
+	} {
+		h := &store.Hold{User: tc.user, Host: tc.host, Feature: "f", By: tc.by, Until: until}
+		if got := holdMessage(h, "f"); got != tc.want {
+			t.Errorf("hold on %q@%q:\n got %s\nwant %s", tc.user, tc.host, got, tc.want)
+		}
 	}
 }
