@@ -191,7 +191,7 @@ func TestQueueAndRemoveEndToEnd(t *testing.T) {
 		"--user", me.Username, "--feature", "solver", "--hold", "1m")
 	host, _ := os.Hostname()
 	who := regexp.QuoteMeta(me.Username + "@" + host)
-	if !regexp.MustCompile(`^removed 2 checkouts of solver \(` + who + `, ` + who + `\); hold until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$`).MatchString(out) {
+	if !regexp.MustCompile(`^removed 2 checkouts of solver \(` + who + ` ×2\); hold until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$`).MatchString(out) {
 		t.Errorf("licstat remove printed %q", out)
 	}
 	// The waiter heartbeats every 200 ms: it finds its license gone, is

@@ -203,11 +203,30 @@ func byFeature(cos []wire.RemovedCheckout, hold string) []string {
 	slices.SortFunc(features, cmp.Compare)
 	lines := make([]string, len(features))
 	for i, f := range features {
-		slices.Sort(who[f])
 		lines[i] = fmt.Sprintf("removed %s of %s (%s)%s", countOf(len(who[f]), "checkout"), f,
-			strings.Join(who[f], ", "), hold)
+			holders(who[f]), hold)
 	}
 	return lines
+}
+
+// holders is "ann@ws1 ×2, bob@ws2": each holder once, in order, with how
+// many of the checkouts were theirs when more than one.
+func holders(who []string) string {
+	slices.Sort(who)
+	var parts []string
+	for i := 0; i < len(who); {
+		j := i + 1
+		for j < len(who) && who[j] == who[i] {
+			j++
+		}
+		if j-i > 1 {
+			parts = append(parts, fmt.Sprintf("%s ×%d", who[i], j-i))
+		} else {
+			parts = append(parts, who[i])
+		}
+		i = j
+	}
+	return strings.Join(parts, ", ")
 }
 
 func countOf(n int, one string) string {

@@ -54,6 +54,10 @@ func TestRemoveOutput(t *testing.T) {
 				{ID: "c1", Feature: "cad_pro", User: "ann", Host: "ws1"}, {ID: "c3", Feature: "solver", User: "ann", Host: "ws1"}}},
 			"removed 2 checkouts of cad_pro (ann@ws1, ann@ws2); hold until 2026-12-06T05:00:00Z\n" +
 				"removed 1 checkout of solver (ann@ws1); hold until 2026-12-06T05:00:00Z\n"},
+		{"one holder twice", []string{"--feature", "cad_pro"}, wire.RemoveReply{Removed: 3,
+			Checkouts: []wire.RemovedCheckout{{ID: "c1", Feature: "cad_pro", User: "ann", Host: "ws1"},
+				{ID: "c2", Feature: "cad_pro", User: "bob", Host: "ws2"}, {ID: "c3", Feature: "cad_pro", User: "ann", Host: "ws1"}}},
+			"removed 3 checkouts of cad_pro (ann@ws1 ×2, bob@ws2)\n"},
 		{"nothing matched", []string{"--host", "ws9"}, wire.RemoveReply{Dequeued: 2},
 			"removed no checkouts: none matched\ndropped 2 queued requests from the queue\n"},
 		{"one checkout", []string{"--checkout", "c1"}, wire.RemoveReply{Removed: 1}, "removed checkout c1\n"},
