@@ -374,6 +374,102 @@ func TestPageInBrowser(t *testing.T) {
 	})
 }
 
+// waited is how a CheckoutWait ended.
+type waited struct {
+	license *licenses.License
+	err     error
+}
+
+// checkoutWait checks feature out as user@host with a client of its own,
+// waiting in the feature's queue while no license is free, in a goroutine:
+// the channel tells how the wait ended.
+func (s *site) checkoutWait(ctx context.Context, t *testing.T, user, host, feature string) <-chan waited {
+	t.Helper()
+	c := s.client(t, user, host)
+	done := make(chan waited, 1)
+	go func() {
+		l, err := c.CheckoutWait(ctx, feature, "", nil)
+		done <- waited{l, err}
+	}()
+	return done
+}
+
+// granted waits for a queued checkout to be granted.
+func granted(t *testing.T, who string, done <-chan waited) *licenses.License {
+	t.Helper()
+	select {
+	case w := <-done:
+		if w.err != nil {
+			t.Fatalf("%s's queued checkout: %v", who, w.err)
+		}
+		return w.license
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s's queued checkout was not granted in 30 s", who)
+		return nil
+	}
+}
+
+// readQueue is the rows of the page's Queue card, cell texts joined by |.
+const readQueue = `[...document.querySelectorAll('#queue tbody tr[data-user]')]
+	.map((tr) => [...tr.cells].map((td) => td.textContent).join('|'))`
+
+// TestPageShowsTheQueue fills solver's pool (COUNT 2), queues two more
+// checkouts with CheckoutWait and checks the page's Queue card: empty
+// before, then the two requests in their order with their positions, then
+// each leaving the card as a check-in frees a license and licd grants the
+// head of the queue.
+func TestPageShowsTheQueue(t *testing.T) {
+	findChromium(t) // skip before building and starting licd
+	s := startLicd(t)
+	ann := s.checkout(t, "ann", "ws-ann", "solver")
+	bob := s.checkout(t, "bob", "ws-bob", "solver")
+	b := startBrowser(t, 1280, 900)
+	b.navigate("http://" + s.addr + "/")
+	b.waitFor("the page live with an empty queue", `document.body.dataset.state === "live" &&
+		document.querySelectorAll('#checkouts tbody tr[data-id]').length === 2 &&
+		document.querySelector('#queue tbody td.empty').textContent === "No checkout waits." &&
+		document.querySelector('#queue .count').textContent === ""`)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	frank := s.checkoutWait(ctx, t, "frank", "ws-frank", "solver")
+	// gina queues once frank's request is in, so that she is behind him.
+	b.waitFor("frank's request in the queue", `document.querySelector('#queue tr[data-user="frank"]')`)
+	gina := s.checkoutWait(ctx, t, "gina", "ws-gina", "solver")
+	b.waitFor("gina's request in the queue", `document.querySelector('#queue tr[data-user="gina"]') &&
+		document.querySelector('#queue .count').textContent === "2"`)
+	var rows []string
+	b.eval(readQueue, &rows)
+	want := regexp.MustCompile(`^solver\|1 of 2\|frank\|ws-frank\|1\|\d+s ago, solver\|2 of 2\|gina\|ws-gina\|1\|\d+s ago$`)
+	if got := strings.Join(rows, ", "); !want.MatchString(got) {
+		t.Errorf("the queue card shows %q, want frank 1 of 2 then gina 2 of 2", got)
+	}
+	b.waitFor("the queue event of frank's request", `[...document.querySelectorAll('#events li[data-kind="queue"]')]
+		.some((li) => li.textContent.includes("frank@ws-frank"))`)
+
+	if err := ann.Checkin(ctx); err != nil {
+		t.Fatalf("ann's checkin: %v", err)
+	}
+	granted(t, "frank", frank)
+	b.waitFor("frank's request granted, gina next", `!document.querySelector('#queue tr[data-user="frank"]') &&
+		document.querySelector('#checkouts tr[data-user="frank"]')`)
+	b.eval(readQueue, &rows)
+	if got := strings.Join(rows, ", "); !regexp.MustCompile(`^solver\|1 of 1\|gina\|ws-gina\|1\|\d+s ago$`).MatchString(got) {
+		t.Errorf("after frank's grant the queue card shows %q, want gina 1 of 1", got)
+	}
+
+	if err := bob.Checkin(ctx); err != nil {
+		t.Fatalf("bob's checkin: %v", err)
+	}
+	granted(t, "gina", gina)
+	b.waitFor("the queue empty again", `!document.querySelector('#queue tr[data-user]') &&
+		document.querySelector('#queue tbody td.empty') &&
+		document.querySelector('#checkouts tr[data-user="gina"]')`)
+	if p := b.pageProblems(); len(p) > 0 {
+		t.Errorf("the page reported problems (script errors or CSP violations): %q", p)
+	}
+}
+
 // TestScreenshot writes docs/web.png: the page against the demo license
 // with a few checkouts, a borrow and a denial. It runs only when asked:
 //

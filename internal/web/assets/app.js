@@ -107,6 +107,7 @@
     renderServer(st.server || {}, st.policy);
     renderFeatures(st.features || []);
     renderCheckouts(st.checkouts || []);
+    renderQueue(st.queue || []);
     renderBorrows(st.borrows || []);
     renderGraces(st.graces || []);
     renderServers(st.servers || [], st.server || {});
@@ -207,6 +208,20 @@
       : 'Showing ' + num(shown.length) + ' of ' + num(all.length) + ' checkouts.';
   }
 
+  // renderQueue lists the checkout requests waiting for a license, each
+  // feature's queue in its order (licd grants position 1 first).
+  function renderQueue(qs) {
+    const rows = [...qs].sort((a, b) => byKeys('feature')(a, b) || a.position - b.position).map((q) => el('tr', { 'data-feature': q.feature, 'data-user': q.user, 'data-position': q.position, title: 'session ' + q.session },
+      el('td', { class: 'name', text: q.feature }),
+      el('td', { text: num(q.position) + ' of ' + num(q.of) }),
+      el('td', { text: q.user }),
+      el('td', { text: q.host }),
+      el('td', { class: 'num', text: num(q.count) }),
+      rel('td', q.since, 'ago')));
+    fill($('#queue tbody'), rows, 6, 'No checkout waits.');
+    setCount('#queue', qs.length);
+  }
+
   function renderBorrows(bs) {
     const rows = [...bs].sort(byKeys('feature', 'user', 'since')).map((b) => el('tr', { 'data-id': b.id },
       el('td', { class: 'name', text: b.feature }),
@@ -260,6 +275,7 @@
   const tones = {
     grant: 'good', deny: 'bad', expire: 'warn', remove: 'warn', borrow: 'accent',
     borrow_expire: 'warn', grace: 'warn', reload: 'accent', start: 'accent', timeout: 'warn',
+    queue: 'accent', dequeue: 'warn',
   };
 
   function eventItem(e, fresh) {
