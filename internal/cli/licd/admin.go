@@ -8,12 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/floatlic/floatlic/internal/admintoken"
 	"github.com/floatlic/floatlic/internal/cli/exit"
 	"github.com/floatlic/floatlic/internal/server"
 	"github.com/floatlic/floatlic/internal/wire"
@@ -64,13 +64,9 @@ func newAdmin(c *cli.Context) (*admin, error) {
 
 // readAdminToken reads the token file as licd serve does.
 func readAdminToken(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	tok, err := admintoken.Read(path)
 	if err != nil {
-		return "", exit.Setupf("admin token: %w", err)
-	}
-	tok := strings.TrimSpace(string(b))
-	if tok == "" {
-		return "", exit.Setupf("admin token file %s is empty", path)
+		return "", exit.WithCode(exit.Setup, err)
 	}
 	return tok, nil
 }

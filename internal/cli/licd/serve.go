@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/admintoken"
 	"github.com/floatlic/floatlic/internal/cli/exit"
 	"github.com/floatlic/floatlic/internal/datadir"
 	"github.com/floatlic/floatlic/internal/hal"
@@ -54,12 +55,8 @@ func serveCommand() *cli.Command {
 				if warn != "" {
 					cfg.Logger.Warn("admin token: " + warn)
 				}
-				b, err := os.ReadFile(f)
-				if err != nil {
-					return exit.Setupf("admin token: %w", err)
-				}
-				if cfg.AdminToken = strings.TrimSpace(string(b)); cfg.AdminToken == "" {
-					return exit.Setupf("admin token file %s is empty", f)
+				if cfg.AdminToken, err = admintoken.Read(f); err != nil {
+					return exit.WithCode(exit.Setup, err)
 				}
 			}
 			if _, err := startProfiler(c.String("pprof"), cfg.Logger); err != nil {

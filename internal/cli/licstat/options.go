@@ -1,11 +1,9 @@
 package licstat
 
 import (
-	"os"
-	"strings"
-
 	"github.com/urfave/cli/v2"
 
+	"github.com/floatlic/floatlic/internal/admintoken"
 	"github.com/floatlic/floatlic/internal/cli/exit"
 	"github.com/floatlic/floatlic/licenses"
 )
@@ -49,12 +47,9 @@ func parseOptions(c *cli.Context) (options, error) {
 		return o, usage("--json and --once cannot be used together")
 	}
 	if f := c.String("admin-token-file"); f != "" {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return o, exit.Setupf("read admin token: %w", err)
-		}
-		if o.adminToken = strings.TrimSpace(string(b)); o.adminToken == "" {
-			return o, exit.Setupf("admin token file %s is empty", f)
+		var err error
+		if o.adminToken, err = admintoken.Read(f); err != nil {
+			return o, exit.WithCode(exit.Setup, err)
 		}
 	}
 	return o, nil

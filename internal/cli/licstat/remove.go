@@ -16,6 +16,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/floatlic/floatlic/internal/admintoken"
 	"github.com/floatlic/floatlic/internal/cli/exit"
 	"github.com/floatlic/floatlic/internal/tui/feed"
 	"github.com/floatlic/floatlic/internal/wire"
@@ -135,13 +136,9 @@ func adminToken(file string) (string, error) {
 	if file == "" {
 		return "", exit.Refusedf("licstat remove needs the server's admin token: give --admin-token-file FILE (licd token makes one)")
 	}
-	b, err := os.ReadFile(file)
+	t, err := admintoken.Read(file)
 	if err != nil {
-		return "", exit.Refusedf("read admin token: %v (licd token makes one)", err)
-	}
-	t := strings.TrimSpace(string(b))
-	if t == "" {
-		return "", exit.Refusedf("admin token file %s is empty (licd token makes one)", file)
+		return "", exit.Refusedf("%v (licd token makes one)", err)
 	}
 	return t, nil
 }
