@@ -49,6 +49,10 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
+	// Unlinked now, the open file keeps its data until sent: the copy is
+	// gone from the data dir before the client has the last byte (the
+	// deferred remove is for systems that cannot remove an open file).
+	os.Remove(path)
 	fi, err := f.Stat()
 	if err != nil {
 		s.writeError(w, wire.Errorf(wire.CodeInternal, "backup: %v", err), http.StatusInternalServerError)
