@@ -1,39 +1,20 @@
 package chaos
 
 import (
-	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/floatlic/floatlic/internal/buildcmd"
 )
 
-// BuildLicd builds ./cmd/licd of the module that holds the current
-// directory (a test's package dir) into dir, with the build tags tags (""
-// for none), and returns the binary's path: dir/licd, or dir/licd-TAGS with
-// tags, so that builds with different tags can share dir.
+// BuildLicd builds licd into dir, with the build tags tags ("" for none),
+// and returns the binary's path: dir/licd, or dir/licd-TAGS with tags, so
+// that builds with different tags can share dir. The current directory
+// must be in this module (a test's package dir is).
 func BuildLicd(dir, tags string) (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("find the module root: go env GOMOD: %w", err)
+	if tags == "" {
+		return filepath.Join(dir, "licd"), buildcmd.Commands(dir, "licd")
 	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == "/dev/null" {
-		return "", fmt.Errorf("build licd: the current directory is not in a module")
-	}
-	name := "licd"
-	args := []string{"build"}
-	if tags != "" {
-		name += "-" + strings.NewReplacer(",", "-", " ", "-").Replace(tags)
-		args = append(args, "-tags", tags)
-	}
-	bin, err := filepath.Abs(filepath.Join(dir, name))
-	if err != nil {
-		return "", fmt.Errorf("build licd: %w", err)
-	}
-	cmd := exec.Command("go", append(args, "-o", bin, "./cmd/licd")...)
-	cmd.Dir = filepath.Dir(gomod)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build -tags %q ./cmd/licd: %w\n%s", tags, err, out)
-	}
-	return bin, nil
+	bin := filepath.Join(dir, "licd-"+strings.NewReplacer(",", "-", " ", "-").Replace(tags))
+	return bin, buildcmd.Tagged(bin, "licd", tags)
 }

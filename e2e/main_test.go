@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/floatlic/floatlic/internal/buildcmd"
 )
 
 var binDir string
@@ -25,14 +27,10 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	binDir = dir
-	for _, name := range []string{"licd", "licgen"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "../cmd/"+name)
-		cmd.Stderr = os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n", name, err)
-			os.RemoveAll(dir)
-			os.Exit(2)
-		}
+	if err := buildcmd.Commands(dir, "licd", "licgen"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(2)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/buildcmd"
 	"github.com/floatlic/floatlic/internal/childproc"
 )
 
@@ -84,10 +85,8 @@ func newRun(t *testing.T, root string) *run {
 	if err := os.Symlink(filepath.Join(root, "testdata"), filepath.Join(work, "testdata")); err != nil {
 		t.Fatal(err)
 	}
-	build := exec.Command("go", "build", "-o", r.bin+"/", "./cmd/licgen", "./cmd/licd", "./cmd/licstat", "./cmd/licborrow")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the commands: %v\n%s", err, out)
+	if err := buildcmd.Commands(r.bin, "licgen", "licd", "licstat", "licborrow"); err != nil {
+		t.Fatalf("build the commands: %v", err)
 	}
 	r.local.User, r.local.Host = whoami(t)
 	r.sp = childproc.NewSpawner()

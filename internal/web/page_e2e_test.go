@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/buildcmd"
 	"github.com/floatlic/floatlic/internal/childproc"
 	"github.com/floatlic/floatlic/internal/demo"
 	"github.com/floatlic/floatlic/internal/wire"
@@ -54,10 +55,7 @@ func licdBinary(t *testing.T) string {
 		if binDir, buildErr = os.MkdirTemp("", "web-e2e-"); buildErr != nil {
 			return
 		}
-		out, err := exec.Command("go", "build", "-o", binDir, "github.com/floatlic/floatlic/cmd/licd").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build licd: %w\n%s", err, out)
-		}
+		buildErr = buildcmd.Commands(binDir, "licd")
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)

@@ -3,23 +3,22 @@ package licbench
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/floatlic/floatlic/internal/buildcmd"
 	"github.com/floatlic/floatlic/internal/cli/exit"
 )
 
 // buildLicd builds licd into a temporary dir and returns its path.
 func buildLicd(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "licd")
-	out, err := exec.Command("go", "build", "-o", bin, "../../../cmd/licd").CombinedOutput()
-	if err != nil {
-		t.Fatalf("build licd: %v\n%s", err, out)
+	dir := t.TempDir()
+	if err := buildcmd.Commands(dir, "licd"); err != nil {
+		t.Fatal(err)
 	}
-	return bin
+	return filepath.Join(dir, "licd")
 }
 
 // Two kills of a real HAL set: #2 takes over each time, and the JSON has

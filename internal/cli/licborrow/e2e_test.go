@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/buildcmd"
 	"github.com/floatlic/floatlic/internal/cli/licborrow"
 	"github.com/floatlic/floatlic/internal/servertest"
 	"github.com/floatlic/floatlic/licenses"
@@ -34,9 +35,8 @@ func buildAndRun(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	bin = filepath.Join(dir, "licborrow")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/floatlic/floatlic/cmd/licborrow").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build licborrow: %v\n%s", err, out)
+	if err := buildcmd.Commands(dir, "licborrow"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
 	return m.Run()

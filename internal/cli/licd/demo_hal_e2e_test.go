@@ -17,24 +17,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/buildcmd"
 	"github.com/floatlic/floatlic/licenses"
 )
 
 // buildLicd builds licd into dir for an end-to-end test.
 func buildLicd(dir string) (string, error) {
-	out, err := exec.Command("go", "build", "-o", dir, "github.com/floatlic/floatlic/cmd/licd").CombinedOutput()
-	if err != nil {
-		return "", &buildError{err, out}
+	if err := buildcmd.Commands(dir, "licd"); err != nil {
+		return "", err
 	}
 	return filepath.Join(dir, "licd"), nil
 }
-
-type buildError struct {
-	err error
-	out []byte
-}
-
-func (e *buildError) Error() string { return "go build: " + e.err.Error() + "\n" + string(e.out) }
 
 // demoOutput collects what licd demo --hal prints, line by line.
 type demoOutput struct {

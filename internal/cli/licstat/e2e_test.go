@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/buildcmd"
 	"github.com/floatlic/floatlic/internal/wire"
 	"github.com/floatlic/floatlic/licenses"
 )
@@ -35,24 +36,13 @@ func binaries(t *testing.T) string {
 		if buildErr != nil {
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", binDir+string(filepath.Separator),
-			"github.com/floatlic/floatlic/cmd/licd", "github.com/floatlic/floatlic/cmd/licstat")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = &buildError{err, out}
-		}
+		buildErr = buildcmd.Commands(binDir, "licd", "licstat")
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
 	return binDir
 }
-
-type buildError struct {
-	err error
-	out []byte
-}
-
-func (e *buildError) Error() string { return "go build: " + e.err.Error() + "\n" + string(e.out) }
 
 // startLicd runs `licd demo` on a free loopback port and returns its address.
 func startLicd(t *testing.T, bin string) string {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/floatlic/floatlic/internal/buildcmd"
 	"github.com/floatlic/floatlic/internal/wire"
 	"github.com/floatlic/floatlic/licenses"
 )
@@ -29,10 +30,7 @@ func licborrowBin(t *testing.T) string {
 	t.Helper()
 	bin := binaries(t)
 	licborrowOnce.Do(func() {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(bin, "licborrow"), "github.com/floatlic/floatlic/cmd/licborrow")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			licborrowErr = &buildError{err, out}
-		}
+		licborrowErr = buildcmd.Commands(bin, "licborrow")
 	})
 	if licborrowErr != nil {
 		t.Fatal(licborrowErr)
