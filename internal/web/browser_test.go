@@ -266,12 +266,29 @@ func (b *browser) waitFor(what, cond string) {
 		setTimeout(() => { obs.disconnect(); resolve(check()); }, %d);
 	})`, cond, timeout.Milliseconds())
 	var ok bool
-	b.eval(expr, &ok)
+	// A navigation (a clicked link) ends the document the wait runs in:
+	// it is then asked again of the new one, within the same time bound.
+	for deadline := time.Now().Add(timeout); ; {
+		err := b.evalErr(expr, &ok)
+		if err == nil {
+			break
+		}
+		if !navigatedAway(err) || time.Now().After(deadline) {
+			b.t.Fatalf("wait for %s: %v", what, err)
+		}
+	}
 	if !ok {
 		var html string
 		b.evalErr(`document.body ? document.body.outerHTML : ""`, &html)
 		b.t.Fatalf("waited %v for %s (%s); page problems: %q\nDOM:\n%s", timeout, what, cond, b.pageProblems(), html)
 	}
+}
+
+// navigatedAway reports whether an evaluation failed because the page
+// left the document it ran in.
+func navigatedAway(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "navigated or closed") || strings.Contains(msg, "Execution context was destroyed")
 }
 
 // screenshot writes a PNG of the page's window to path.
