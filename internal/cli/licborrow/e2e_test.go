@@ -1,7 +1,6 @@
 package licborrow_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/floatlic/floatlic/internal/buildcmd"
 	"github.com/floatlic/floatlic/internal/cli/licborrow"
+	"github.com/floatlic/floatlic/internal/proctest"
 	"github.com/floatlic/floatlic/internal/servertest"
 	"github.com/floatlic/floatlic/licenses"
 )
@@ -81,75 +82,26 @@ func runEnv(t *testing.T, state string, extra []string, args ...string) (string,
 }
 
 // started is a licborrow process still running.
-type started struct {
-	cmd    *exec.Cmd
-	lines  chan string
-	stderr bytes.Buffer
-	done   chan error
-}
+type started struct{ *proctest.Proc }
 
-// start runs the binary in the background; its stdout lines arrive on lines.
-func start(t *testing.T, state string, args ...string) *started {
+// start runs the binary in the background.
+func start(t *testing.T, state string, args ...string) started {
 	t.Helper()
-	p := &started{cmd: exec.Command(bin, args...), lines: make(chan string, 100), done: make(chan error, 1)}
-	p.cmd.Env = env(state)
-	p.cmd.Stderr = &p.stderr
-	out, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-		close(p.lines)
-		p.done <- p.cmd.Wait()
-	}()
-	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
-	return p
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env(state)
+	return started{proctest.Start(t, cmd)}
 }
 
 // waitLine waits for a stdout line containing s.
-func (p *started) waitLine(t *testing.T, s string) {
+func (p started) waitLine(t *testing.T, s string) {
 	t.Helper()
-	timeout := time.After(15 * time.Second)
-	for {
-		select {
-		case line, ok := <-p.lines:
-			if !ok {
-				t.Fatalf("licborrow ended before printing %q; stderr: %s", s, p.stderr.String())
-			}
-			if strings.Contains(line, s) {
-				return
-			}
-		case <-timeout:
-			t.Fatalf("licborrow did not print %q", s)
-		}
-	}
+	p.WaitLine(t, 15*time.Second, strconv.Quote(s), func(line string) bool { return strings.Contains(line, s) })
 }
 
 // wait waits for the process to end and returns its exit code.
-func (p *started) wait(t *testing.T) int {
+func (p started) wait(t *testing.T) int {
 	t.Helper()
-	for range p.lines { // drain
-	}
-	select {
-	case err := <-p.done:
-		if ee, ok := err.(*exec.ExitError); ok {
-			return ee.ExitCode()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return 0
-	case <-time.After(15 * time.Second):
-		t.Fatal("licborrow did not end")
-		return -1
-	}
+	return p.Exit(t, 15*time.Second)
 }
 
 func inUse(t *testing.T, addr, feature string) int {
@@ -191,7 +143,7 @@ func TestE2ECheckoutHoldAndGrace(t *testing.T) {
 	}
 	p.waitLine(t, "checked in cad_pro")
 	if code := p.wait(t); code != 0 {
-		t.Fatalf("exit %d; stderr %s", code, p.stderr.String())
+		t.Fatalf("exit %d; stderr %s", code, p.Stderr())
 	}
 	if n := inUse(t, srv.Addr, "cad_pro"); n != 0 {
 		t.Errorf("in use after the hold = %d, want 0", n)
@@ -305,11 +257,11 @@ func TestE2ESignals(t *testing.T) {
 			if n := inUse(t, srv.Addr, "cad_view"); n != 1 {
 				t.Errorf("in use = %d, want 1", n)
 			}
-			if err := p.cmd.Process.Signal(sig); err != nil {
+			if err := p.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
 			if code := p.wait(t); code != 0 {
-				t.Fatalf("exit %d after %v; stderr %s", code, sig, p.stderr.String())
+				t.Fatalf("exit %d after %v; stderr %s", code, sig, p.Stderr())
 			}
 			if n := inUse(t, srv.Addr, "cad_view"); n != 0 {
 				t.Errorf("in use after %v = %d, want 0", sig, n)
@@ -327,9 +279,9 @@ func TestE2EHeartbeatsGiveUp(t *testing.T) {
 	p.waitLine(t, "heartbeat every 50ms, giving up after 2 failures")
 	srv.Stop()
 	if code := p.wait(t); code != 1 {
-		t.Fatalf("exit %d, want 1; stderr %s", code, p.stderr.String())
+		t.Fatalf("exit %d, want 1; stderr %s", code, p.Stderr())
 	}
-	if s := p.stderr.String(); !strings.HasPrefix(s, "licborrow: heartbeats_failed: 2 heartbeats in a row") {
+	if s := p.Stderr(); !strings.HasPrefix(s, "licborrow: heartbeats_failed: 2 heartbeats in a row") {
 		t.Errorf("stderr %q", s)
 	}
 }

@@ -16,7 +16,7 @@ import (
 func TestE2ECheckoutQueue(t *testing.T) {
 	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{HeartbeatInterval: 100 * time.Millisecond, Lease: time.Minute})
-	var holders []*started
+	var holders []started
 	for range 2 {
 		p := start(t, t.TempDir(), "checkout", "solver", "--server", srv.Addr)
 		p.waitLine(t, "checked out solver 3.1 from "+srv.Addr)
@@ -27,20 +27,20 @@ func TestE2ECheckoutQueue(t *testing.T) {
 	second := start(t, t.TempDir(), "checkout", "solver", "--queue", "--server", srv.Addr)
 	second.waitLine(t, "queued for solver: position 2 of 2")
 
-	holders[0].cmd.Process.Signal(syscall.SIGINT)
+	holders[0].Signal(syscall.SIGINT)
 	first.waitLine(t, "checked out solver 3.1 from "+srv.Addr)
 	second.waitLine(t, "queued for solver: position 1 of 1")
-	holders[1].cmd.Process.Signal(syscall.SIGINT)
+	holders[1].Signal(syscall.SIGINT)
 	second.waitLine(t, "checked out solver 3.1 from "+srv.Addr)
 
 	// Ctrl-C while queued leaves the queue.
 	third := start(t, t.TempDir(), "checkout", "solver", "--queue", "--server", srv.Addr)
 	third.waitLine(t, "queued for solver: position 1 of 1")
-	third.cmd.Process.Signal(syscall.SIGINT)
+	third.Signal(syscall.SIGINT)
 	if code := third.wait(t); code != 1 {
-		t.Errorf("interrupted while queued: exit %d, want 1; stderr %s", code, third.stderr.String())
+		t.Errorf("interrupted while queued: exit %d, want 1; stderr %s", code, third.Stderr())
 	}
-	for _, p := range []*started{holders[0], holders[1]} {
+	for _, p := range []started{holders[0], holders[1]} {
 		p.wait(t)
 	}
 	if n := inUse(t, srv.Addr, "solver"); n != 2 {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/floatlic/floatlic/internal/buildcmd"
+	"github.com/floatlic/floatlic/internal/proctest"
 	"github.com/floatlic/floatlic/internal/wire"
 	"github.com/floatlic/floatlic/licenses"
 )
@@ -77,76 +78,25 @@ func startDemo(t *testing.T, bin string) (addr, tokenFile string) {
 }
 
 // proc is a licborrow process running in the background.
-type proc struct {
-	cmd    *exec.Cmd
-	lines  chan string
-	stderr bytes.Buffer
-	done   chan int // its exit code
-}
+type proc struct{ *proctest.Proc }
 
-func startLicborrow(t *testing.T, bin string, args ...string) *proc {
+func startLicborrow(t *testing.T, bin string, args ...string) proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(filepath.Join(bin, "licborrow"), args...), lines: make(chan string, 100), done: make(chan int, 1)}
-	p.cmd.Env = append(os.Environ(), licenses.EnvStateDir+"="+t.TempDir())
-	p.cmd.Stderr = &p.stderr
-	out, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-		close(p.lines)
-		err := p.cmd.Wait()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		}
-		p.done <- code
-	}()
-	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
-	return p
+	cmd := exec.Command(filepath.Join(bin, "licborrow"), args...)
+	cmd.Env = append(os.Environ(), licenses.EnvStateDir+"="+t.TempDir())
+	return proc{proctest.Start(t, cmd)}
 }
 
 // waitLine waits for a stdout line matching re.
-func (p *proc) waitLine(t *testing.T, re string) {
+func (p proc) waitLine(t *testing.T, re string) {
 	t.Helper()
-	want := regexp.MustCompile(re)
-	timeout := time.After(20 * time.Second)
-	for {
-		select {
-		case line, ok := <-p.lines:
-			if !ok {
-				t.Fatalf("licborrow ended before printing %q; stderr: %s", re, p.stderr.String())
-			}
-			if want.MatchString(line) {
-				return
-			}
-		case <-timeout:
-			t.Fatalf("licborrow did not print %q", re)
-		}
-	}
+	p.WaitLine(t, 20*time.Second, re, regexp.MustCompile(re).MatchString)
 }
 
 // exit waits for the process to end and returns its exit code.
-func (p *proc) exit(t *testing.T) int {
+func (p proc) exit(t *testing.T) int {
 	t.Helper()
-	go func() {
-		for range p.lines {
-		}
-	}()
-	select {
-	case code := <-p.done:
-		return code
-	case <-time.After(20 * time.Second):
-		t.Fatal("licborrow did not end")
-		return -1
-	}
+	return p.Exit(t, 20*time.Second)
 }
 
 // TestQueueAndRemoveEndToEnd drives a real licd with the real licborrow and
@@ -181,7 +131,7 @@ func TestQueueAndRemoveEndToEnd(t *testing.T) {
 		t.Errorf("--json queue = %+v", st.Queue)
 	}
 
-	first.cmd.Process.Signal(syscall.SIGINT)
+	first.Signal(syscall.SIGINT)
 	first.waitLine(t, `^checked in solver$`)
 	waiter.waitLine(t, `^checked out solver 3\.1 from `)
 
@@ -194,12 +144,12 @@ func TestQueueAndRemoveEndToEnd(t *testing.T) {
 	}
 	// The waiter heartbeats every 200 ms: it finds its license gone, is
 	// refused it back, and ends.
-	if code := waiter.exit(t); code != 1 || !strings.Contains(waiter.stderr.String(), wire.CodeRemovedHold) {
-		t.Errorf("the removed client: exit %d, stderr %q; want 1 and removed_hold", code, waiter.stderr.String())
+	if code := waiter.exit(t); code != 1 || !strings.Contains(waiter.Stderr(), wire.CodeRemovedHold) {
+		t.Errorf("the removed client: exit %d, stderr %q; want 1 and removed_hold", code, waiter.Stderr())
 	}
 	again := startLicborrow(t, bin, "checkout", "solver", "--server", addr)
-	if code := again.exit(t); code != 1 || !strings.Contains(again.stderr.String(), "removed_hold") {
-		t.Errorf("a new checkout while held: exit %d, stderr %q; want 1 and removed_hold", code, again.stderr.String())
+	if code := again.exit(t); code != 1 || !strings.Contains(again.Stderr(), "removed_hold") {
+		t.Errorf("a new checkout while held: exit %d, stderr %q; want 1 and removed_hold", code, again.Stderr())
 	}
 
 	// Without the token, one line that says how to make one, exit 1.
