@@ -47,6 +47,14 @@ func binaries(t *testing.T) string {
 // startLicd runs `licd demo` on a free loopback port and returns its address.
 func startLicd(t *testing.T, bin string) string {
 	t.Helper()
+	addr, _ := startDemo(t, bin)
+	return addr
+}
+
+// startDemo runs `licd demo` and returns its address and admin token file,
+// both read from what it prints.
+func startDemo(t *testing.T, bin string) (addr, tokenFile string) {
+	t.Helper()
 	cmd := exec.Command(filepath.Join(bin, "licd"), "demo", "--listen", "127.0.0.1:0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -56,25 +64,28 @@ func startLicd(t *testing.T, bin string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stop(cmd) })
-	first := make(chan string, 1)
+	listen := regexp.MustCompile(`^listening on http://(\S+)$`)
+	token := regexp.MustCompile(`--admin-token-file (\S+)`)
+	found := make(chan [2]string, 1)
 	go func() {
+		var got [2]string
 		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			first <- sc.Text()
-		}
-		for sc.Scan() { // keep the pipe drained
+		for sc.Scan() {
+			if m := listen.FindStringSubmatch(sc.Text()); m != nil {
+				got[0] = m[1]
+			}
+			if m := token.FindStringSubmatch(sc.Text()); m != nil && got[1] == "" {
+				got[1] = m[1]
+				found <- got
+			}
 		}
 	}()
 	select {
-	case line := <-first:
-		m := regexp.MustCompile(`^listening on http://(\S+)$`).FindStringSubmatch(line)
-		if m == nil {
-			t.Fatalf("licd's first line is %q", line)
-		}
-		return m[1]
+	case got := <-found:
+		return got[0], got[1]
 	case <-time.After(20 * time.Second):
-		t.Fatal("licd did not say where it listens")
-		return ""
+		t.Fatal("licd demo did not print its address and admin token file")
+		return "", ""
 	}
 }
 

@@ -1,7 +1,6 @@
 package licstat
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"os"
@@ -37,44 +36,6 @@ func licborrowBin(t *testing.T) string {
 		t.Fatal(licborrowErr)
 	}
 	return bin
-}
-
-// startDemo runs `licd demo` and returns its address and admin token file,
-// both read from what it prints.
-func startDemo(t *testing.T, bin string) (addr, tokenFile string) {
-	t.Helper()
-	cmd := exec.Command(filepath.Join(bin, "licd"), "demo", "--listen", "127.0.0.1:0")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stop(cmd) })
-	listen := regexp.MustCompile(`^listening on http://(\S+)$`)
-	token := regexp.MustCompile(`--admin-token-file (\S+)`)
-	found := make(chan [2]string, 1)
-	go func() {
-		var got [2]string
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := listen.FindStringSubmatch(sc.Text()); m != nil {
-				got[0] = m[1]
-			}
-			if m := token.FindStringSubmatch(sc.Text()); m != nil && got[1] == "" {
-				got[1] = m[1]
-				found <- got
-			}
-		}
-	}()
-	select {
-	case got := <-found:
-		return got[0], got[1]
-	case <-time.After(20 * time.Second):
-		t.Fatal("licd demo did not print its address and admin token file")
-		return "", ""
-	}
 }
 
 // proc is a licborrow process running in the background.
