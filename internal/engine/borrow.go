@@ -103,17 +103,18 @@ func (r Return) apply(e *Engine, t *txn) Result {
 	if b.User != r.Client.User || b.Host != r.Client.Host {
 		return refuse(wire.CodeUnauthorized, "borrow %s belongs to %s@%s", b.ID, b.User, b.Host)
 	}
-	e.dropBorrow(t, b, wire.EventReturn, r.Now)
+	e.dropBorrow(t, b, wire.EventReturn, "", r.Now)
 	return Result{Reply: wire.ReturnReply{Returned: true}}
 }
 
-func (e *Engine) dropBorrow(t *txn, b *store.Borrow, kind string, now time.Time) {
+// dropBorrow ends a borrow, recording a kind event with detail.
+func (e *Engine) dropBorrow(t *txn, b *store.Borrow, kind, detail string, now time.Time) {
 	delete(e.borrows, b.ID)
 	e.hold(b.Feature, b.User, b.Host, -1, true)
 	e.freedOf(b.Feature)
 	t.write(func(tx *store.Tx) { tx.DeleteBorrow(b.ID) })
 	t.event(wire.Event{Time: now, Kind: kind, Feature: b.Feature, User: b.User, Host: b.Host,
-		Session: b.Session, Checkout: b.ID, Count: 1})
+		Session: b.Session, Checkout: b.ID, Count: 1, Detail: detail})
 }
 
 // GraceReport records a grace period a client used while no server was
@@ -181,7 +182,7 @@ func (r Reap) apply(e *Engine, t *txn) Result {
 		for i, c := range s.checkouts {
 			ids[i] = c.ID
 		}
-		n += e.release(t, s, ids, wire.EventExpire, r.Now)
+		n += e.release(t, s, ids, wire.EventExpire, "", r.Now)
 		e.endSession(t, s, r.Now, "lease ran out")
 	}
 	// In id order, so that every node numbers the events alike.
@@ -193,7 +194,7 @@ func (r Reap) apply(e *Engine, t *txn) Result {
 	}
 	slices.SortFunc(borrows, func(a, b *store.Borrow) int { return strings.Compare(a.ID, b.ID) })
 	for _, b := range borrows {
-		e.dropBorrow(t, b, wire.EventBorrowExpire, r.Now)
+		e.dropBorrow(t, b, wire.EventBorrowExpire, "", r.Now)
 		n++
 	}
 	for k, g := range e.graces {

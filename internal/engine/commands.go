@@ -324,15 +324,16 @@ func (c Checkin) apply(e *Engine, t *txn) Result {
 		ids = []string{c.CheckoutID}
 		e.touch(s, c.Now)
 	}
-	n := e.release(t, s, ids, wire.EventRelease, c.Now)
+	n := e.release(t, s, ids, wire.EventRelease, "", c.Now)
 	if c.All {
 		e.endSession(t, s, c.Now, "checked in")
 	}
 	return Result{Reply: wire.CheckinReply{Released: n}}
 }
 
-// release deletes the session's checkouts with ids, recording kind events.
-func (e *Engine) release(t *txn, s *session, ids []string, kind string, now time.Time) int {
+// release deletes the session's checkouts with ids, recording kind events
+// with detail.
+func (e *Engine) release(t *txn, s *session, ids []string, kind, detail string, now time.Time) int {
 	n := 0
 	for _, id := range ids {
 		co := s.drop(id)
@@ -344,7 +345,7 @@ func (e *Engine) release(t *txn, s *session, ids []string, kind string, now time
 		e.freedOf(co.Feature)
 		t.write(func(tx *store.Tx) { tx.DeleteCheckout(id) })
 		t.event(wire.Event{Time: now, Kind: kind, Feature: co.Feature, User: s.User, Host: s.Host,
-			Session: s.ID, Checkout: id, Count: co.Count})
+			Session: s.ID, Checkout: id, Count: co.Count, Detail: detail})
 		n++
 	}
 	return n
@@ -393,9 +394,7 @@ func (r Remove) apply(e *Engine, t *txn) Result {
 			for i, c := range s.checkouts {
 				ids[i] = c.ID
 			}
-			k := e.release(t, s, ids, wire.EventRemove, r.Now)
-			r.noteBy(t, k)
-			n += k
+			n += e.release(t, s, ids, wire.EventRemove, r.byDetail(), r.Now)
 			e.endSession(t, s, r.Now, "removed "+r.byDetail())
 		}
 		return Result{Reply: wire.RemoveReply{Removed: n}}
@@ -404,8 +403,7 @@ func (r Remove) apply(e *Engine, t *txn) Result {
 	if co == nil {
 		return Result{Reply: wire.RemoveReply{}}
 	}
-	n := e.release(t, e.sessions[co.Session], []string{co.ID}, wire.EventRemove, r.Now)
-	r.noteBy(t, n)
+	n := e.release(t, e.sessions[co.Session], []string{co.ID}, wire.EventRemove, r.byDetail(), r.Now)
 	return Result{Reply: wire.RemoveReply{Removed: n}}
 }
 

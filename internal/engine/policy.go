@@ -277,11 +277,8 @@ func (e *Engine) reapIdle(t *txn, ids []string, now time.Time) int {
 		if s == nil || limit == 0 || !e.cfg.Replicated && now.Sub(e.heard(s)) < limit {
 			continue
 		}
-		if e.release(t, s, []string{id}, wire.EventTimeout, now) > 0 {
-			t.events[len(t.events)-1].Detail = fmt.Sprintf("%s: idle since %s",
-				set.Feature(co.Feature).Timeout, s.LastHeartbeat.UTC().Format(time.RFC3339))
-			n++
-		}
+		detail := fmt.Sprintf("%s: idle since %s", set.Feature(co.Feature).Timeout, s.LastHeartbeat.UTC().Format(time.RFC3339))
+		n += e.release(t, s, []string{id}, wire.EventTimeout, detail, now)
 	}
 	return n
 }

@@ -234,7 +234,7 @@ func (e *Engine) cancelRequest(t *txn, now time.Time, s *session, requestID stri
 		}
 	}
 	if co := s.byRequest(requestID); co != nil {
-		return e.release(t, s, []string{co.ID}, wire.EventRelease, now)
+		return e.release(t, s, []string{co.ID}, wire.EventRelease, "", now)
 	}
 	return 0
 }

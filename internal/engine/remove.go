@@ -41,7 +41,7 @@ func (e *Engine) removeMatching(t *txn, r Remove) Result {
 			}
 		}
 		slices.Sort(ids)
-		r.noteBy(t, e.release(t, s, ids, wire.EventRemove, r.Now))
+		e.release(t, s, ids, wire.EventRemove, r.byDetail(), r.Now)
 		reply.Removed += len(ids)
 	}
 	slices.SortFunc(reply.Checkouts, func(a, b wire.RemovedCheckout) int { return strings.Compare(a.ID, b.ID) })
@@ -65,13 +65,6 @@ func (e *Engine) removeMatching(t *txn, r Remove) Result {
 	return Result{Reply: reply}
 }
 
-// noteBy names the admin in the last n events (the removes just recorded).
-func (r Remove) noteBy(t *txn, n int) {
-	for i := len(t.events) - n; i < len(t.events); i++ {
-		t.events[i].Detail = r.byDetail()
-	}
-}
-
 func (e *Engine) sortedSessions() []*session {
 	out := make([]*session, 0, len(e.sessions))
 	for _, s := range e.sessions {
@@ -90,8 +83,7 @@ func (e *Engine) revokeBorrow(t *txn, r Remove) Result {
 		return refuse(wire.CodeUnknownBorrow, "borrow %s is not held here (returned, expired or never made)", r.BorrowID)
 	}
 	info := wire.BorrowInfo{ID: b.ID, Feature: b.Feature, User: b.User, Host: b.Host, Since: b.Since, Expires: b.Expires}
-	e.dropBorrow(t, b, wire.EventRemove, r.Now)
 	// package report tells a revoked borrow from a removed checkout by this prefix
-	t.events[len(t.events)-1].Detail = "borrow revoked " + r.byDetail()
+	e.dropBorrow(t, b, wire.EventRemove, "borrow revoked "+r.byDetail(), r.Now)
 	return Result{Reply: wire.RemoveReply{Borrow: &info}}
 }
