@@ -129,14 +129,23 @@ func (e *Engine) dequeueSession(t *txn, now time.Time, s *session, why string) {
 	if e.qs.inQueue[s.ID] == 0 {
 		return
 	}
+	e.dequeueWhere(t, now, why, func(_ string, q *store.Queued) bool { return q.Session == s.ID })
+}
+
+// dequeueWhere takes every queued request that match accepts out of its
+// queue, recording why, and returns how many it took.
+func (e *Engine) dequeueWhere(t *txn, now time.Time, why string, match func(feature string, q *store.Queued) bool) int {
+	n := 0
 	for _, f := range e.queuedFeatures() {
 		for i := len(e.qs.queues[f]) - 1; i >= 0; i-- {
-			if e.qs.queues[f][i].Session == s.ID {
+			if match(f, e.qs.queues[f][i]) {
 				e.dequeue(t, now, f, i, wire.EventDequeue, why)
 				e.qs.freed[f] = true // it may have held the others back
+				n++
 			}
 		}
 	}
+	return n
 }
 
 func (e *Engine) queuedFeatures() []string {

@@ -45,16 +45,10 @@ func (e *Engine) removeMatching(t *txn, r Remove) Result {
 		reply.Removed += len(ids)
 	}
 	slices.SortFunc(reply.Checkouts, func(a, b wire.RemovedCheckout) int { return strings.Compare(a.ID, b.ID) })
-	for _, f := range e.queuedFeatures() {
-		for i := len(e.qs.queues[f]) - 1; i >= 0; i-- {
-			q := e.qs.queues[f][i]
-			if s := e.sessions[q.Session]; s != nil && r.matches(s.User, s.Host, f) {
-				e.dequeue(t, r.Now, f, i, wire.EventDequeue, "removed "+r.byDetail())
-				e.qs.freed[f] = true
-				reply.Dequeued++
-			}
-		}
-	}
+	reply.Dequeued = e.dequeueWhere(t, r.Now, "removed "+r.byDetail(), func(f string, q *store.Queued) bool {
+		s := e.sessions[q.Session]
+		return s != nil && r.matches(s.User, s.Host, f)
+	})
 	if !r.HoldUntil.IsZero() && r.HoldUntil.After(r.Now) {
 		h := &store.Hold{ID: r.HoldID, User: r.User, Host: r.Host, Feature: r.Feature, Until: r.HoldUntil, By: r.By}
 		e.qs.holds[h.ID] = h
