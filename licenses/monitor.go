@@ -67,8 +67,8 @@ func FetchStatus(ctx context.Context, addr string, hc *http.Client) (*Status, er
 // checkout of a session) on the admin's behalf, and returns how many it
 // removed. Without a valid adminToken the server refuses with unauthorized.
 func RemoveCheckout(ctx context.Context, addr, adminToken string, hc *http.Client, req RemoveRequest) (int, error) {
-	var reply wire.RemoveReply
-	if _, err := call(ctx, monitorHTTP(hc), addr, wire.PathRemove, adminToken, req, &reply); err != nil {
+	reply, err := Remove(ctx, addr, adminToken, hc, req)
+	if err != nil {
 		return 0, err
 	}
 	return reply.Removed, nil

@@ -85,12 +85,8 @@ func runRemove(c *cli.Context) error {
 func removeAt(ctx context.Context, servers []string, token string, req wire.RemoveRequest) (*licenses.RemoveReply, error) {
 	var failures []string
 	for _, addr := range servers {
-		reply, err := licenses.Remove(ctx, addr, token, http.DefaultClient, req)
+		reply, addr, err := removeVia(ctx, addr, token, http.DefaultClient, req)
 		var we *wire.Error
-		if errors.As(err, &we) && we.Code == wire.CodeNotPrimary && we.Primary != "" {
-			addr = we.Primary
-			reply, err = licenses.Remove(ctx, addr, token, http.DefaultClient, req)
-		}
 		switch {
 		case err == nil:
 			return reply, nil
@@ -100,6 +96,19 @@ func removeAt(ctx context.Context, servers []string, token string, req wire.Remo
 		failures = append(failures, fmt.Sprintf("%s: %s", addr, feed.Reason(err)))
 	}
 	return nil, exit.Refusedf("cannot reach license server %s", strings.Join(failures, "; "))
+}
+
+// removeVia sends the remove to addr; a HAL node that does not serve names
+// the one that does, and it goes there. It returns the address that
+// answered.
+func removeVia(ctx context.Context, addr, token string, hc *http.Client, req wire.RemoveRequest) (*licenses.RemoveReply, string, error) {
+	reply, err := licenses.Remove(ctx, addr, token, hc, req)
+	var we *wire.Error
+	if errors.As(err, &we) && we.Code == wire.CodeNotPrimary && we.Primary != "" {
+		addr = we.Primary
+		reply, err = licenses.Remove(ctx, addr, token, hc, req)
+	}
+	return reply, addr, err
 }
 
 // removeRequest builds the request from the flags: one kind of target, a

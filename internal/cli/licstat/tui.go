@@ -13,7 +13,6 @@ import (
 	"github.com/floatlic/floatlic/internal/tui"
 	"github.com/floatlic/floatlic/internal/tui/feed"
 	"github.com/floatlic/floatlic/internal/wire"
-	"github.com/floatlic/floatlic/licenses"
 )
 
 // runTUI runs the live view on the terminal w until the user quits or ctx
@@ -46,11 +45,10 @@ func remover(token string, f *feed.Feed, hc *http.Client) tui.RemoveFunc {
 	}
 	return func(ctx context.Context, req wire.RemoveRequest) (int, error) {
 		req.By = whoAmI() // the server's remove event names the admin
-		n, err := licenses.RemoveCheckout(ctx, f.Addr(), token, hc, req)
-		var we *wire.Error
-		if errors.As(err, &we) && we.Code == wire.CodeNotPrimary && we.Primary != "" {
-			return licenses.RemoveCheckout(ctx, we.Primary, token, hc, req)
+		reply, _, err := removeVia(ctx, f.Addr(), token, hc, req)
+		if err != nil {
+			return 0, err
 		}
-		return n, err
+		return reply.Removed, nil
 	}
 }
