@@ -116,18 +116,31 @@ func Bar(used, total, width int) string {
 	return strings.Repeat("█", full) + strings.Repeat("░", n-full) + " " + label
 }
 
+// expiryWarning is how long before its end a license is marked: as licd
+// warns of it (server.ExpiryWarning).
+const expiryWarning = 30 * 24 * time.Hour
+
+// timeLeft is how long a license's EXPIRE value ("YYYY-MM-DD", the end of
+// that day UTC) has to run at now; ok is false for "permanent" or anything
+// that is not a date.
+func timeLeft(expire string, now time.Time) (left time.Duration, ok bool) {
+	day, err := time.Parse(time.DateOnly, expire)
+	if err != nil {
+		return 0, false
+	}
+	return day.Add(24 * time.Hour).Sub(now), true
+}
+
 // Expiry returns the tone of a license's EXPIRE value ("YYYY-MM-DD", the end
 // of that day UTC, or "permanent"): bad once past, a warning within 30 days.
 func Expiry(expire string, now time.Time) Tone {
-	day, err := time.Parse(time.DateOnly, expire)
-	if err != nil {
-		return Normal
-	}
-	end := day.Add(24 * time.Hour)
+	left, ok := timeLeft(expire, now)
 	switch {
-	case !now.Before(end):
+	case !ok:
+		return Normal
+	case left <= 0:
 		return Bad
-	case end.Sub(now) < 30*24*time.Hour:
+	case left < expiryWarning:
 		return Warn
 	default:
 		return Normal
@@ -138,13 +151,9 @@ func Expiry(expire string, now time.Time) Tone {
 // within 30 days of its end: " in 12d", or " in 5h" on its last day; ""
 // otherwise (and once expired: the tone says that).
 func ExpiresIn(expire string, now time.Time) string {
-	day, err := time.Parse(time.DateOnly, expire)
-	if err != nil {
-		return ""
-	}
-	left := day.Add(24 * time.Hour).Sub(now)
+	left, ok := timeLeft(expire, now)
 	switch {
-	case left <= 0 || left >= 30*24*time.Hour:
+	case !ok || left <= 0 || left >= expiryWarning:
 		return ""
 	case left < 24*time.Hour:
 		return fmt.Sprintf(" in %dh", int((left+time.Hour-1)/time.Hour))
