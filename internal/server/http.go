@@ -226,9 +226,7 @@ func statusOf(code string) int {
 		return http.StatusConflict
 	case wire.CodeExpired, wire.CodeNotStarted, wire.CodeVersionTooHigh, wire.CodeHostMismatch,
 		wire.CodeBorrowNotAllowed, wire.CodeBorrowTooLong, wire.CodeGraceNotAllowed, wire.CodeTokenInvalid,
-		wire.CodeClockWindback, wire.CodeExcluded:
-		return http.StatusForbidden
-	case wire.CodeRemovedHold: // an admin's hold (licstat remove --hold)
+		wire.CodeClockWindback, wire.CodeExcluded, wire.CodeRemovedHold:
 		return http.StatusForbidden
 	case wire.CodeNotPrimary:
 		return http.StatusMisdirectedRequest
