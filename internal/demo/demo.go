@@ -6,13 +6,12 @@ package demo
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/rand"
 	_ "embed"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/floatlic/floatlic/internal/admintoken"
 	"github.com/floatlic/floatlic/internal/licfile"
 	"github.com/floatlic/floatlic/internal/token"
 )
@@ -64,7 +63,7 @@ func Setup(dir string, template []byte) (Files, error) {
 	if err := signLicense(f.License, "demo.tmpl", template, key); err != nil {
 		return f, err
 	}
-	f.Token, err = adminToken(f.AdminToken)
+	f.Token, err = admintoken.Write(f.AdminToken, true)
 	return f, err
 }
 
@@ -98,12 +97,4 @@ func signLicense(path, name string, template []byte, key ed25519.PrivateKey) err
 		return fmt.Errorf("sign demo license: %w", err)
 	}
 	return licfile.WriteFileAtomic(path, signed, 0o644)
-}
-
-// adminToken writes a random admin token to path (mode 0600) and returns it.
-func adminToken(path string) (string, error) {
-	b := make([]byte, 16)
-	rand.Read(b)
-	tok := hex.EncodeToString(b)
-	return tok, licfile.WriteFileAtomic(path, []byte(tok+"\n"), 0o600)
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/floatlic/floatlic/internal/admintoken"
 )
 
 // HALTemplate is the HAL demo license before signing: Template's features,
@@ -63,7 +65,7 @@ func SetupHAL(dir string, clients, raft [3]string) (HALFiles, error) {
 	if err := signLicense(f.License, "demo_hal.tmpl", []byte(lic), key); err != nil {
 		return f, err
 	}
-	f.Token, err = adminToken(f.AdminToken)
+	f.Token, err = admintoken.Write(f.AdminToken, true)
 	return f, err
 }
 

@@ -1,16 +1,13 @@
 package licd
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/floatlic/floatlic/internal/admintoken"
 	"github.com/floatlic/floatlic/internal/cli/exit"
 )
 
@@ -46,42 +43,15 @@ func tokenCommand() *cli.Command {
 	}
 }
 
-// newToken returns 32 random bytes in hex.
-func newToken() string {
-	b := make([]byte, 32)
-	rand.Read(b) // never fails (crypto/rand)
-	return hex.EncodeToString(b)
-}
-
-// writeToken writes a new token to path, mode 0600, whole or not at all.
-// Without force an existing file is refused: it may be the token a running
-// licd was started with.
+// writeToken writes a new token to path (see admintoken.Write); without
+// force an existing file is refused.
 func writeToken(path string, force bool) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp") // mode 0600
-	if err != nil {
-		return exit.Setupf("token: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // a no-op once linked or renamed
-	_, err = tmp.WriteString(newToken() + "\n")
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if e := tmp.Close(); err == nil {
-		err = e
-	}
-	if err != nil {
-		return exit.Setupf("token: %w", err)
-	}
-	if force {
-		err = os.Rename(tmp.Name(), path)
-	} else {
-		err = os.Link(tmp.Name(), path) // fails if path exists, unlike a rename
-	}
+	_, err := admintoken.Write(path, force)
 	if errors.Is(err, fs.ErrExist) {
 		return exit.Setupf("token: %s exists: choose another --out, or add --force to replace it", path)
 	}
 	if err != nil {
-		return exit.Setupf("token: %w", err)
+		return exit.WithCode(exit.Setup, err)
 	}
 	return nil
 }
